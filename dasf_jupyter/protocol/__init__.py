@@ -1,0 +1,51 @@
+"""The DASF wire format as pure functions: no sockets, no threads (sans-I/O)."""
+
+from .envelope import (
+    Envelope,
+    PublishAck,
+    b64decode,
+    b64encode,
+    decode_delivery,
+    decode_json_payload,
+    decode_publish,
+    decode_publish_ack,
+    decode_text_payload,
+    encode_consumer_ack,
+    encode_delivery,
+    encode_json_payload,
+    encode_publish,
+    encode_publish_ack,
+    encode_text_payload,
+    is_rpc_message,
+    message_type_of,
+)
+from .fragments import DEFAULT_FRAGMENT_SIZE, FragmentAssembler, fragment_index, split_payload
+from .messages import STATUS_PING_TOPIC, MessageType, Prop, Status
+
+__all__ = [
+    "DEFAULT_FRAGMENT_SIZE",
+    "STATUS_PING_TOPIC",
+    "Envelope",
+    "FragmentAssembler",
+    "MessageType",
+    "Prop",
+    "PublishAck",
+    "Status",
+    "b64decode",
+    "b64encode",
+    "decode_delivery",
+    "decode_json_payload",
+    "decode_publish",
+    "decode_publish_ack",
+    "decode_text_payload",
+    "encode_consumer_ack",
+    "encode_delivery",
+    "encode_json_payload",
+    "encode_publish",
+    "encode_publish_ack",
+    "encode_text_payload",
+    "fragment_index",
+    "is_rpc_message",
+    "message_type_of",
+    "split_payload",
+]

@@ -1,0 +1,204 @@
+"""The JSON frames exchanged with a DASF broker, as pure functions on text.
+
+Four frame kinds travel on a websocket (PROTOCOL.md §3):
+
+* publish  — producer → broker: ``{"payload", "properties", "context"}``
+* ack      — broker → producer: ``{"result", "messageId", "context"}``
+* delivery — broker → consumer: the publish object plus ``messageId`` and ``publishTime``
+* consumer ack — consumer → broker: ``{"messageId"}``
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ProtocolError
+from .messages import MessageType, Prop
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One DASF message: a base64 ``payload`` and its ``properties``."""
+
+    payload: str = ""
+    properties: dict[str, Any] = field(default_factory=dict)
+    context: Any = None
+    message_id: str | None = None
+    publish_time: str | None = None
+
+    @property
+    def message_type(self) -> str | None:
+        value = self.properties.get(Prop.MESSAGE_TYPE)
+        return value if isinstance(value, str) else None
+
+    @property
+    def request_context(self) -> str | None:
+        """``requestContext`` as text (peers send ints or strings)."""
+        value = self.properties.get(Prop.REQUEST_CONTEXT)
+        if value is None or isinstance(value, (dict, list)):
+            return None
+        return str(value)
+
+    @property
+    def response_topic(self) -> str | None:
+        value = self.properties.get(Prop.RESPONSE_TOPIC)
+        return value if isinstance(value, str) and value else None
+
+    def payload_bytes(self) -> bytes:
+        """The decoded payload (raises :class:`ProtocolError` on invalid base64)."""
+        return b64decode(self.payload)
+
+
+@dataclass(frozen=True)
+class PublishAck:
+    """The broker's answer to a publish."""
+
+    result: str
+    message_id: str | None
+    context: Any
+    error_msg: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result == "ok"
+
+
+def b64encode(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def b64decode(text: str) -> bytes:
+    """Strictly decode base64 text; raise :class:`ProtocolError` on anything else."""
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ProtocolError(f"payload is not valid base64: {exc}") from None
+
+
+def encode_json_payload(value: Any) -> str:
+    """JSON-encode ``value``, UTF-8, base64 — the payload of requests and results."""
+    return b64encode(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def decode_json_payload(payload: str) -> Any:
+    """Reverse of :func:`encode_json_payload` with clear errors for each failure."""
+    raw = b64decode(payload)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(f"payload is not valid UTF-8: {exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProtocolError(f"payload is not valid JSON: {exc}") from None
+
+
+def encode_text_payload(text: str) -> str:
+    return b64encode(text.encode("utf-8"))
+
+
+def decode_text_payload(payload: str) -> str:
+    """Decode a text payload (error messages); undecodable bytes are replaced, not fatal."""
+    return b64decode(payload).decode("utf-8", errors="replace")
+
+
+def _load_object(text: str | bytes, what: str) -> dict[str, Any]:
+    try:
+        obj = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"{what} is not valid JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise ProtocolError(f"{what} must be a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+def _envelope_from(obj: dict[str, Any], what: str) -> Envelope:
+    payload = obj.get("payload", "")
+    properties = obj.get("properties", {})
+    if payload is None:
+        payload = ""
+    if not isinstance(payload, str):
+        raise ProtocolError(f"{what}: 'payload' must be a string")
+    if not isinstance(properties, dict):
+        raise ProtocolError(f"{what}: 'properties' must be an object")
+    message_id = obj.get("messageId")
+    publish_time = obj.get("publishTime")
+    return Envelope(
+        payload=payload,
+        properties=properties,
+        context=obj.get("context"),
+        message_id=None if message_id is None else str(message_id),
+        publish_time=None if publish_time is None else str(publish_time),
+    )
+
+
+def encode_publish(envelope: Envelope) -> str:
+    """Text of a publish frame."""
+    obj: dict[str, Any] = {"payload": envelope.payload, "properties": envelope.properties}
+    if envelope.context is not None:
+        obj["context"] = envelope.context
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def decode_publish(text: str | bytes) -> Envelope:
+    """Parse a publish frame as the broker receives it."""
+    return _envelope_from(_load_object(text, "publish frame"), "publish frame")
+
+
+def encode_delivery(envelope: Envelope) -> str:
+    """Text of a delivery frame (what a consumer receives)."""
+    obj: dict[str, Any] = {"payload": envelope.payload, "properties": envelope.properties}
+    if envelope.context is not None:
+        obj["context"] = envelope.context
+    if envelope.message_id is not None:
+        obj["messageId"] = envelope.message_id
+    if envelope.publish_time is not None:
+        obj["publishTime"] = envelope.publish_time
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def decode_delivery(text: str | bytes) -> Envelope:
+    """Parse a delivery frame as a consumer receives it."""
+    return _envelope_from(_load_object(text, "delivery frame"), "delivery frame")
+
+
+def encode_consumer_ack(message_id: str) -> str:
+    return json.dumps({"messageId": message_id})
+
+
+def encode_publish_ack(result: str, message_id: str | None, context: Any) -> str:
+    obj: dict[str, Any] = {"result": result, "messageId": message_id, "context": context}
+    return json.dumps(obj, separators=(",", ":"))
+
+
+def decode_publish_ack(text: str | bytes) -> PublishAck:
+    obj = _load_object(text, "publish ack")
+    result = obj.get("result")
+    if not isinstance(result, str):
+        raise ProtocolError("publish ack without a 'result' string")
+    message_id = obj.get("messageId")
+    error_msg = obj.get("errorMsg")
+    return PublishAck(
+        result=result,
+        message_id=None if message_id is None else str(message_id),
+        context=obj.get("context"),
+        error_msg=None if error_msg is None else str(error_msg),
+    )
+
+
+def is_rpc_message(envelope: Envelope) -> bool:
+    """True when a backend must handle the message (PROTOCOL.md §5 shape check)."""
+    return bool(
+        envelope.response_topic and envelope.request_context and envelope.message_type
+    )
+
+
+def message_type_of(envelope: Envelope) -> MessageType | None:
+    try:
+        return MessageType(envelope.message_type)
+    except ValueError:
+        return None

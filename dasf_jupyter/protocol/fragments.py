@@ -1,0 +1,121 @@
+"""Splitting large payloads into fragments and putting them back together.
+
+The reference splits the *base64 text* of a payload into chunks of ``max_payload_size``
+characters and numbers them with the ``fragment``/``num_fragments`` properties
+(PROTOCOL.md §8). We do the same, both ways, with limits on the receiving side.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+
+from ..errors import PayloadTooLarge, ProtocolError
+
+#: the reference's default fragment size (characters of base64 text)
+DEFAULT_FRAGMENT_SIZE = 512_000
+#: default ceiling for one reassembled payload (base64 characters)
+DEFAULT_MAX_PAYLOAD = 1 << 30
+
+
+def split_payload(payload: str, fragment_size: int = DEFAULT_FRAGMENT_SIZE) -> list[str]:
+    """Cut base64 text into chunks of at most ``fragment_size`` characters (≥ 1 chunk)."""
+    if fragment_size <= 0:
+        raise ValueError("fragment_size must be positive")
+    if len(payload) <= fragment_size:
+        return [payload]
+    return [payload[i : i + fragment_size] for i in range(0, len(payload), fragment_size)]
+
+
+def fragment_index(properties: dict) -> tuple[int, int] | None:
+    """``(fragment, num_fragments)`` of a message, ``None`` if it is not fragmented.
+
+    Accepts ints and integer strings (Pulsar turns property values into strings).
+    """
+    if "num_fragments" not in properties and "fragment" not in properties:
+        return None
+    try:
+        index = int(properties.get("fragment"))  # type: ignore[arg-type]
+        total = int(properties.get("num_fragments"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ProtocolError("'fragment' and 'num_fragments' must be integers") from None
+    if total < 1 or not 0 <= index < total:
+        raise ProtocolError(f"fragment {index} of {total} is out of range")
+    if total == 1:
+        return None
+    return index, total
+
+
+@dataclass
+class _Partial:
+    total: int
+    chunks: dict[int, str] = field(default_factory=dict)
+    size: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+class FragmentAssembler:
+    """Collects fragments per key (e.g. requestContext) and returns whole payloads.
+
+    Memory is bounded: by ``max_payload`` characters per payload, ``max_fragments`` per
+    payload, ``max_pending`` payloads in flight (the oldest is dropped), and by
+    :meth:`expire` for payloads whose rest never came.
+    """
+
+    def __init__(
+        self,
+        max_payload: int = DEFAULT_MAX_PAYLOAD,
+        max_fragments: int = 100_000,
+        max_pending: int = 1024,
+    ) -> None:
+        self.max_payload = max_payload
+        self.max_fragments = max_fragments
+        self.max_pending = max_pending
+        self._partials: dict[Hashable, _Partial] = {}
+
+    def __len__(self) -> int:
+        return len(self._partials)
+
+    def add(self, key: Hashable, index: int, total: int, chunk: str) -> str | None:
+        """Store one fragment; return the whole payload once all fragments are in.
+
+        Raises :class:`PayloadTooLarge` or :class:`ProtocolError` (and forgets ``key``) when
+        the fragments break a limit or contradict each other.
+        """
+        if total > self.max_fragments:
+            self._partials.pop(key, None)
+            raise PayloadTooLarge(f"{total} fragments exceed the limit of {self.max_fragments}")
+        partial = self._partials.get(key)
+        if partial is None:
+            if len(self._partials) >= self.max_pending:
+                oldest = min(self._partials, key=lambda k: self._partials[k].started)
+                del self._partials[oldest]
+            partial = self._partials[key] = _Partial(total)
+        elif partial.total != total:
+            del self._partials[key]
+            raise ProtocolError(f"fragment count changed from {partial.total} to {total}")
+        if index in partial.chunks:
+            return None  # a duplicate delivery: keep the first copy
+        partial.size += len(chunk)
+        if partial.size > self.max_payload:
+            del self._partials[key]
+            raise PayloadTooLarge(
+                f"reassembled payload exceeds the limit of {self.max_payload} characters"
+            )
+        partial.chunks[index] = chunk
+        if len(partial.chunks) < total:
+            return None
+        del self._partials[key]
+        return "".join(partial.chunks[i] for i in range(total))
+
+    def discard(self, key: Hashable) -> None:
+        self._partials.pop(key, None)
+
+    def expire(self, older_than: float) -> list[Hashable]:
+        """Forget payloads started more than ``older_than`` seconds ago; return their keys."""
+        limit = time.monotonic() - older_than
+        stale = [k for k, p in self._partials.items() if p.started < limit]
+        for key in stale:
+            del self._partials[key]
+        return stale

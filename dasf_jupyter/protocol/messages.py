@@ -1,0 +1,47 @@
+"""Names on the DASF wire: message types, property keys, statuses."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class MessageType(str, Enum):
+    """Value of the ``messageType`` property."""
+
+    PING = "ping"
+    PONG = "pong"
+    REQUEST = "request"
+    RESPONSE = "response"
+    INFO = "info"
+    API_INFO = "api_info"
+    PROGRESS = "progress"
+    LOG = "log"
+
+
+class Status(str, Enum):
+    """Value of the ``status`` property (responses and progress reports)."""
+
+    SUCCESS = "success"
+    ERROR = "error"
+    RUNNING = "running"
+
+
+class Prop:
+    """Property keys of a DASF message (PROTOCOL.md §4)."""
+
+    MESSAGE_TYPE = "messageType"
+    REQUEST_CONTEXT = "requestContext"
+    RESPONSE_TOPIC = "response_topic"
+    SOURCE_TOPIC = "source_topic"
+    STATUS = "status"
+    FRAGMENT = "fragment"
+    NUM_FRAGMENTS = "num_fragments"
+    INFO = "info"
+    API_INFO = "api_info"
+    # dasf-jupyter extensions; reference peers ignore unknown properties
+    ERROR_TYPE = "dasf_error_type"
+    CODEC = "dasf_codec"
+
+
+#: the topic that dasf-broker-django reserves for replies to its own probes
+STATUS_PING_TOPIC = "status-ping"
