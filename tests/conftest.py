@@ -7,6 +7,8 @@ import socket
 
 import pytest
 
+pytest_plugins = ["tests.brokerfixtures", "tests.refbroker.fixtures"]
+
 REQUIRE_SERVICES = os.environ.get("DASF_REQUIRE_SERVICES") == "1"
 
 
@@ -29,7 +31,9 @@ def need_service(name: str, available: bool, how_to_start: str = "") -> None:
     """Skip (or, with DASF_REQUIRE_SERVICES=1 as in CI, fail) when a service is missing."""
     if available:
         return
-    reason = f"{name} is not available here" + (f"; start it with: {how_to_start}" if how_to_start else "")
+    reason = f"{name} is not available here" + (
+        f"; start it with: {how_to_start}" if how_to_start else ""
+    )
     if REQUIRE_SERVICES:
         pytest.fail(f"DASF_REQUIRE_SERVICES=1 but {reason}")
     pytest.skip(reason)
@@ -47,5 +51,7 @@ def postgres_url() -> str:
 
 @pytest.fixture
 def redis_url() -> str:
-    need_service("Redis on 127.0.0.1:6379", port_open("127.0.0.1", 6379), "redis-server --daemonize yes")
+    need_service(
+        "Redis on 127.0.0.1:6379", port_open("127.0.0.1", 6379), "redis-server --daemonize yes"
+    )
     return os.environ.get("DASF_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

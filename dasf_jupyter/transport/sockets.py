@@ -1,0 +1,239 @@
+"""Blocking websocket endpoints for one topic: a producer and a consumer.
+
+Thin adapters around ``websockets.sync``: all message formats come from
+:mod:`dasf_jupyter.protocol`. Every wait has a timeout; a closed socket raises
+:class:`~dasf_jupyter.errors.ConnectionLost`, a refused publish
+:class:`~dasf_jupyter.errors.BrokerRefused`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import replace
+
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+
+from ..errors import BrokerError, BrokerRefused, ConnectionLost, ProtocolError
+from ..protocol import (
+    Envelope,
+    PublishAck,
+    decode_delivery,
+    decode_publish_ack,
+    encode_consumer_ack,
+    encode_publish,
+)
+
+log = logging.getLogger(__name__)
+
+#: largest frame we accept from the broker (a result fragment is far smaller by default)
+DEFAULT_MAX_MESSAGE = 256 * 1024 * 1024
+
+
+def open_websocket(
+    url: str,
+    headers: dict[str, str] | None = None,
+    *,
+    open_timeout: float = 10.0,
+    max_size: int | None = DEFAULT_MAX_MESSAGE,
+) -> ClientConnection:
+    """Open a websocket, translating handshake failures into dasf-jupyter errors."""
+    try:
+        return connect(
+            url,
+            additional_headers=headers or None,
+            open_timeout=open_timeout,
+            max_size=max_size,
+            max_queue=64,
+            compression=None,  # base64/JSON payloads: deflate costs CPU for little gain
+            proxy=None,
+            close_timeout=2,
+        )
+    except InvalidStatus as exc:
+        body = exc.response.body.decode("utf-8", "replace").strip() if exc.response.body else ""
+        status = exc.response.status_code
+        raise BrokerRefused(f"HTTP {status}{': ' + body if body else ''}", url) from None
+    except (OSError, TimeoutError, InvalidHandshake) as exc:
+        raise ConnectionLost(f"cannot connect to {url}: {exc}") from None
+
+
+class ProducerSocket:
+    """Publishes envelopes to one topic; thread-safe; acks matched by ``context``."""
+
+    def __init__(
+        self,
+        url: str,
+        headers: dict[str, str] | None = None,
+        *,
+        topic: str | None = None,
+        open_timeout: float = 10.0,
+    ) -> None:
+        self.url = url
+        self.topic = topic
+        self.last_used = time.monotonic()
+        self._ws = open_websocket(url, headers, open_timeout=open_timeout, max_size=1 << 20)
+        self._send_lock = threading.Lock()
+        self._pending: dict[str, Future[PublishAck]] = {}
+        self._counter = itertools.count(1)
+        self._closed = threading.Event()
+        self._reader = threading.Thread(
+            target=self._read_acks, name=f"dasf-acks-{topic or url}", daemon=True
+        )
+        self._reader.start()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    def publish_nowait(self, envelope: Envelope) -> Future[PublishAck]:
+        """Send ``envelope``; the future resolves with the ack or fails with BrokerRefused."""
+        context = next(self._counter)
+        future: Future[PublishAck] = Future()
+        self._pending[str(context)] = future
+        text = encode_publish(replace(envelope, context=context))
+        self.last_used = time.monotonic()
+        try:
+            with self._send_lock:
+                self._ws.send(text)
+        except ConnectionClosed as exc:
+            self._pending.pop(str(context), None)
+            self._closed.set()
+            raise ConnectionLost(f"connection to {self.url} closed: {exc}") from None
+        if self._closed.is_set():
+            self._fail_pending()
+        return future
+
+    def publish(self, envelope: Envelope, timeout: float = 30.0) -> PublishAck:
+        """Send ``envelope`` and wait for the broker's ack."""
+        future = self.publish_nowait(envelope)
+        try:
+            return future.result(timeout)
+        except FutureTimeout:
+            raise BrokerError(
+                f"the broker did not acknowledge a message on {self.url} within {timeout} s"
+            ) from None
+
+    def _read_acks(self) -> None:
+        try:
+            for text in self._ws:
+                try:
+                    ack = decode_publish_ack(text)
+                except ProtocolError as exc:
+                    log.warning("ignoring invalid frame on producer %s: %s", self.url, exc)
+                    continue
+                future = self._pending.pop(str(ack.context), None)
+                if future is None:
+                    continue
+                if ack.ok:
+                    future.set_result(ack)
+                else:
+                    reason = ack.result + (f" ({ack.error_msg})" if ack.error_msg else "")
+                    future.set_exception(BrokerRefused(reason, self.topic))
+        except ConnectionClosed:
+            pass
+        finally:
+            self._closed.set()
+            self._fail_pending()
+
+    def _fail_pending(self) -> None:
+        while self._pending:
+            _, future = self._pending.popitem()
+            if not future.done():
+                future.set_exception(ConnectionLost(f"connection to {self.url} closed"))
+
+    def close(self) -> None:
+        self._ws.close()
+        self._reader.join(timeout=5)
+
+
+class ConsumerSocket:
+    """Receives deliveries of one topic subscription and acknowledges them."""
+
+    def __init__(
+        self,
+        url: str,
+        headers: dict[str, str] | None = None,
+        *,
+        open_timeout: float = 10.0,
+        max_size: int | None = DEFAULT_MAX_MESSAGE,
+        auto_ack: bool = True,
+    ) -> None:
+        self.url = url
+        self.auto_ack = auto_ack
+        self._ws = open_websocket(url, headers, open_timeout=open_timeout, max_size=max_size)
+        self._send_lock = threading.Lock()
+
+    def receive(self, timeout: float | None = None) -> Envelope:
+        """Next delivery; ``TimeoutError`` after ``timeout`` s, ConnectionLost when closed.
+
+        Frames that are not valid deliveries raise :class:`ProtocolError`; the socket stays
+        usable.
+        """
+        try:
+            text = self._ws.recv(timeout=timeout)
+        except ConnectionClosed as exc:
+            raise ConnectionLost(f"connection to {self.url} closed: {exc}") from None
+        envelope = decode_delivery(text)
+        if self.auto_ack and envelope.message_id:
+            self.ack(envelope.message_id)
+        return envelope
+
+    def __iter__(self) -> Iterator[Envelope]:
+        """Deliveries until the socket closes; invalid frames are logged and skipped."""
+        while True:
+            try:
+                yield self.receive()
+            except ProtocolError as exc:
+                log.warning("ignoring invalid frame on %s: %s", self.url, exc)
+            except ConnectionLost:
+                return
+
+    def ack(self, message_id: str) -> None:
+        try:
+            with self._send_lock:
+                self._ws.send(encode_consumer_ack(message_id))
+        except ConnectionClosed:
+            pass  # the delivery loop reports the closed connection
+
+    def close(self) -> None:
+        self._ws.close()
+
+
+class ProducerPool:
+    """Producer sockets per topic, opened on first use and reused (thread-safe)."""
+
+    def __init__(self, url_for_topic, headers: dict[str, str] | None = None) -> None:
+        self._url_for_topic = url_for_topic
+        self._headers = headers
+        self._sockets: dict[str, ProducerSocket] = {}
+        self._lock = threading.Lock()
+
+    def get(self, topic: str) -> ProducerSocket:
+        with self._lock:
+            sock = self._sockets.get(topic)
+            if sock is None or sock.closed:
+                sock = ProducerSocket(self._url_for_topic(topic), self._headers, topic=topic)
+                self._sockets[topic] = sock
+            return sock
+
+    def close_idle(self, idle_seconds: float) -> None:
+        """Close producers unused for ``idle_seconds``."""
+        limit = time.monotonic() - idle_seconds
+        with self._lock:
+            idle = [t for t, s in self._sockets.items() if s.last_used < limit or s.closed]
+            socks = [self._sockets.pop(t) for t in idle]
+        for sock in socks:
+            sock.close()
+
+    def close(self) -> None:
+        with self._lock:
+            socks = list(self._sockets.values())
+            self._sockets.clear()
+        for sock in socks:
+            sock.close()

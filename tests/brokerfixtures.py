@@ -1,0 +1,1 @@
+"""Fixtures that start our broker (owned by the broker work; placeholder)."""

@@ -1,0 +1,1 @@
+"""Fixtures that start the reference broker dasf-broker-django (placeholder)."""
