@@ -61,6 +61,8 @@ class PublishAck:
     message_id: str | None
     context: Any
     error_msg: str | None = None
+    #: dasf-jupyter broker extension: consumers subscribed to the topic (None = not reported)
+    consumers: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -170,8 +172,12 @@ def encode_consumer_ack(message_id: str) -> str:
     return json.dumps({"messageId": message_id})
 
 
-def encode_publish_ack(result: str, message_id: str | None, context: Any) -> str:
+def encode_publish_ack(
+    result: str, message_id: str | None, context: Any, consumers: int | None = None
+) -> str:
     obj: dict[str, Any] = {"result": result, "messageId": message_id, "context": context}
+    if consumers is not None:
+        obj["consumers"] = consumers
     return json.dumps(obj, separators=(",", ":"))
 
 
@@ -182,19 +188,20 @@ def decode_publish_ack(text: str | bytes) -> PublishAck:
         raise ProtocolError("publish ack without a 'result' string")
     message_id = obj.get("messageId")
     error_msg = obj.get("errorMsg")
+    consumers = obj.get("consumers")
     return PublishAck(
         result=result,
         message_id=None if message_id is None else str(message_id),
         context=obj.get("context"),
         error_msg=None if error_msg is None else str(error_msg),
+        # bool is an int subclass; only a real count is meaningful
+        consumers=consumers if type(consumers) is int else None,
     )
 
 
 def is_rpc_message(envelope: Envelope) -> bool:
     """True when a backend must handle the message (PROTOCOL.md §5 shape check)."""
-    return bool(
-        envelope.response_topic and envelope.request_context and envelope.message_type
-    )
+    return bool(envelope.response_topic and envelope.request_context and envelope.message_type)
 
 
 def message_type_of(envelope: Envelope) -> MessageType | None:

@@ -40,6 +40,7 @@ class Prop:
     API_INFO = "api_info"
     # dasf-jupyter extensions; reference peers ignore unknown properties
     ERROR_TYPE = "dasf_error_type"
+    TRACEBACK = "dasf_traceback"
     CODEC = "dasf_codec"
 
 

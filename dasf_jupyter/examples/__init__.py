@@ -1,0 +1,1 @@
+"""Example backend modules used by the demo, the notebooks and the tests."""
