@@ -13,6 +13,8 @@ from .errors import (
     ProtocolError,
     RemoteError,
 )
+from .jupyter import load_ipython_extension as load_ipython_extension
+from .jupyter import unload_ipython_extension as unload_ipython_extension
 
 __version__ = "0.1.0"
 

@@ -1,0 +1,76 @@
+"""The jupyter-server extension application: configuration, broker lifecycle, handlers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Bool, Float, Unicode, default
+
+from .embedded import ServerBroker
+from .handlers import ConfigHandler, TopicsHandler
+
+
+def _on_binder() -> bool:
+    # BinderHub sets these in every user pod
+    return any(os.environ.get(name) for name in ("BINDER_LAUNCH_HOST", "BINDER_REQUEST"))
+
+
+class DasfServerExtension(ExtensionApp):
+    """Tells the Lab UI and kernels which DASF broker to use, and can run one."""
+
+    name = "dasf_jupyter"
+    load_other_extensions = True
+
+    broker_url = Unicode(
+        help="Websocket base URL of an existing broker (e.g. ws://broker:8000/ws). "
+        "Default: $DASF_BROKER_URL; empty and embedded_broker on: a broker started here."
+    ).tag(config=True)
+
+    token = Unicode(help="API token handed to the UI and kernels (default: $DASF_TOKEN).").tag(
+        config=True
+    )
+
+    embedded_broker = Bool(
+        help="Start a broker with the Jupyter server when no broker_url is set "
+        "(default: on in Binder, or with DASF_EMBEDDED_BROKER=1)."
+    ).tag(config=True)
+
+    embedded_data_dir = Unicode(
+        "", help="Data folder of the embedded broker (default: a temporary folder)."
+    ).tag(config=True)
+
+    ready_timeout = Float(
+        60.0, help="Seconds /dasf/config waits for the embedded broker to come up."
+    ).tag(config=True)
+
+    @default("broker_url")
+    def _broker_url_default(self) -> str:
+        return os.environ.get("DASF_BROKER_URL", "")
+
+    @default("token")
+    def _token_default(self) -> str:
+        return os.environ.get("DASF_TOKEN", "")
+
+    @default("embedded_broker")
+    def _embedded_default(self) -> bool:
+        return os.environ.get("DASF_EMBEDDED_BROKER", "") == "1" or _on_binder()
+
+    def initialize_settings(self) -> None:
+        self.broker: ServerBroker | None = None
+        if not self.broker_url and self.embedded_broker:
+            data_dir = Path(self.embedded_data_dir) if self.embedded_data_dir else None
+            self.broker = ServerBroker(data_dir=data_dir)
+            self.broker.start()
+        self.settings["dasf_extension"] = self
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(
+            [(r"/dasf/config/?", ConfigHandler), (r"/dasf/topics/?", TopicsHandler)]
+        )
+
+    async def stop_extension(self) -> None:
+        if self.broker is not None:
+            self.broker.stop()
+            self.broker = None

@@ -1,0 +1,172 @@
+"""The kernel's DASF state: one connection, the embedded broker, the served cell modules."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import DasfError
+from .display import ModuleTable
+from .embedded import BrokerLocation, EmbeddedBroker, broker_from_server
+from .export import export_module
+from .notebook_calls import NotebookModule
+from .serve_cell import CellModule, build_cell_module
+
+log = logging.getLogger(__name__)
+
+#: environment variables consulted when neither an argument nor %config gives a value
+TOKEN_ENV = "DASF_TOKEN"
+URL_ENV = "DASF_BROKER_URL"
+
+
+class NotConnected(DasfError):
+    """A command needs a connection; ``%dasf connect`` first."""
+
+
+@dataclass
+class ServedCell:
+    """A cell module served from this kernel."""
+
+    cell: CellModule
+    handle: Any  # backend ServeHandle
+
+    @property
+    def running(self) -> bool:
+        return bool(self.handle.running)
+
+
+class DasfSession:
+    """Connection, embedded broker and cell modules of one kernel; thread-safe.
+
+    Independent of IPython so it can be used (and tested) from plain Python.
+    """
+
+    def __init__(self, embedded: EmbeddedBroker | None = None) -> None:
+        self.embedded = embedded or EmbeddedBroker()
+        self.connection: Any = None  # client Connection
+        self.location: BrokerLocation | None = None
+        self.served: dict[str, ServedCell] = {}
+        self._lock = threading.RLock()
+
+    # -- connection ---------------------------------------------------------------------
+
+    def locate(self, url: str | None, token: str | None) -> BrokerLocation:
+        """Where to connect: the given URL, $DASF_BROKER_URL, jupyter-server, or embedded."""
+        token = token or os.environ.get(TOKEN_ENV) or None
+        if url:
+            return BrokerLocation(url, token, "given")
+        if os.environ.get(URL_ENV):
+            return BrokerLocation(os.environ[URL_ENV], token, URL_ENV)
+        found = broker_from_server()
+        if found is not None:
+            return BrokerLocation(found.url, token or found.token, found.source)
+        return BrokerLocation(self.embedded.ensure(), None, "embedded")
+
+    def connect(
+        self, url: str | None = None, token: str | None = None, timeout: float = 600.0
+    ) -> BrokerLocation:
+        """(Re)connect; cell modules keep serving on the broker they started on."""
+        from ..client import connect
+
+        location = self.locate(url, token)
+        connection = connect(location.url, location.token, timeout=timeout)
+        with self._lock:
+            old, self.connection, self.location = self.connection, connection, location
+        if old is not None:
+            old.close()
+        return location
+
+    def disconnect(self) -> bool:
+        """Close the connection; ``False`` if there was none."""
+        with self._lock:
+            old, self.connection = self.connection, None
+        if old is None:
+            return False
+        old.close()
+        return True
+
+    def require(self) -> Any:
+        """The connection, or :class:`NotConnected`."""
+        connection = self.connection
+        if connection is None:
+            raise NotConnected("not connected to a broker; run %dasf connect [URL] first")
+        return connection
+
+    def module(self, topic: str) -> NotebookModule:
+        """Stubs for the module on ``topic`` (progress bars in a kernel)."""
+        connection = self.require()
+        return NotebookModule(connection, topic, connection.api_info(topic))
+
+    def modules(self) -> ModuleTable:
+        """The broker's modules as a displayable table."""
+        served = {t: s.cell.member_names for t, s in self.served.items() if s.running}
+        return ModuleTable(self.require().modules(), served=served)
+
+    def status(self) -> dict[str, Any]:
+        """Connection facts for ``%dasf status`` (the token only as ``set``/``not set``)."""
+        location = self.location if self.connection is not None else None
+        return {
+            "connected": location is not None,
+            "url": location.url if location else None,
+            "source": location.source if location else None,
+            "token": "set" if location and location.token else "not set",
+            "embedded_broker": self.embedded.url,
+            "embedded_pid": self.embedded.pid,
+            "served": {t: s.running for t, s in self.served.items()},
+        }
+
+    # -- cell modules -------------------------------------------------------------------
+
+    def serve_cell(
+        self, topic: str, source: str, namespace: dict[str, Any], description: str | None = None
+    ) -> ServedCell:
+        """Run the cell as a module and serve it (replacing an earlier one on ``topic``)."""
+        from ..backend import BackendModule
+
+        connection = self.require()
+        cell = build_cell_module(topic, source, namespace, description)
+        backend = BackendModule(topic, cell.members, cell.description)
+        with self._lock:
+            self.stop(topic)
+            handle = backend.serve_in_background(connection.url, self.location.token)
+            served = self.served[topic] = ServedCell(cell, handle)
+        return served
+
+    def stop(self, topic: str, timeout: float = 5.0) -> bool:
+        """Stop serving ``topic``; ``False`` if this kernel did not serve it."""
+        with self._lock:
+            served = self.served.pop(topic, None)
+        if served is None:
+            return False
+        served.handle.stop(timeout)
+        # the module object stays importable for objects the notebook still holds
+        return True
+
+    def stop_all(self, timeout: float = 5.0) -> list[str]:
+        """Stop every cell module; return their topics."""
+        topics = list(self.served)
+        for topic in topics:
+            self.stop(topic, timeout)
+        return topics
+
+    def export(self, topic: str, path: str | Path) -> Path:
+        """Write the cell module served on ``topic`` as a standalone file."""
+        served = self.served.get(topic)
+        if served is None:
+            known = ", ".join(self.served) or "none"
+            raise DasfError(f"this kernel serves no cell module on {topic!r} (serving: {known})")
+        return export_module(served.cell, path)
+
+    # -- teardown -----------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop everything this kernel started (idempotent; called at exit and unload)."""
+        for step in (self.stop_all, self.disconnect, self.embedded.stop):
+            try:
+                step()
+            except Exception:  # keep tearing down; a failed step must not block the rest
+                log.exception("dasf shutdown step %s failed", step.__name__)
