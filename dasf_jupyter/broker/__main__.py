@@ -1,0 +1,96 @@
+"""The ``dasf-broker`` command (also ``python -m dasf_jupyter.broker``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .server import DEFAULT_HOST, DEFAULT_PORT
+
+DESCRIPTION = """\
+Run the DASF message broker (Django + Channels, served by uvicorn).
+
+  dasf-broker [serve] [options]      run the broker (migrations are applied on start)
+  dasf-broker manage [--data-dir D] <command> ...
+                                     run a Django management command on the broker's
+                                     database (e.g. createsuperuser, or the dasf_* commands)
+
+Defaults: 127.0.0.1:8765, SQLite in the data dir, in-memory delivery, open development mode
+(anonymous may create and use topics). Environment: DATABASE_URL (PostgreSQL) and REDIS_URL
+let several broker processes serve the same topics; DASF_BROKER_SECURE, DASF_DATA_DIR,
+DASF_MAX_MESSAGE_SIZE, DASF_PING_INTERVAL, DASF_ONLINE_WINDOW, DASF_UNSERVED_TIMEOUT,
+DASF_RESPONSE_TOPIC_MAX_AGE, DASF_GC_INTERVAL, DASF_WS_COMPRESSION, DASF_REDIS_PREFIX,
+DJANGO_SECRET_KEY, DASF_ALLOWED_HOSTS.
+Websocket routes: /ws/<topic> (produce), /ws/<topic>/<subscription> (consume),
+/ws/status-ping, and the Pulsar-style /ws/v2/producer|consumer/... aliases.
+HTTP: /api/topics/ (discovery), /admin/ (Django admin).
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dasf-broker",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help="interface to listen on (%(default)s)"
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port (%(default)s)")
+    parser.add_argument(
+        "--data-dir",
+        metavar="D",
+        help="directory for the SQLite database and secret key "
+        "(env DASF_DATA_DIR, default ~/.local/share/dasf-jupyter/broker)",
+    )
+    parser.add_argument(
+        "--secure",
+        action="store_true",
+        default=None,
+        help="require tokens and topic permissions (env DASF_BROKER_SECURE)",
+    )
+    parser.add_argument(
+        "--max-message-size",
+        metavar="BYTES",
+        type=int,
+        help="largest websocket message accepted (env DASF_MAX_MESSAGE_SIZE, default 64 MiB)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="server log level (%(default)s)",
+    )
+    return parser
+
+
+def _manage_options(args: list[str]) -> tuple[str | None, list[str]]:
+    """Split a leading ``--data-dir D`` off the management command line."""
+    if args and args[0] == "--data-dir" and len(args) > 1:
+        return args[1], args[2:]
+    if args and args[0].startswith("--data-dir="):
+        return args[0].split("=", 1)[1], args[1:]
+    return None, args
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``dasf-broker``."""
+    from .server import configure_environment, manage, serve
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "manage":
+        data_dir, rest = _manage_options(args[1:])
+        configure_environment(data_dir)
+        manage(rest)
+        return
+    if args and args[0] == "serve":
+        args = args[1:]
+    options = build_parser().parse_args(args)
+    if options.max_message_size is not None and options.max_message_size < 1024:
+        build_parser().error("--max-message-size must be at least 1024 bytes")
+    configure_environment(options.data_dir, options.secure, options.max_message_size)
+    serve(options.host, options.port, options.log_level)
+
+
+if __name__ == "__main__":
+    main()

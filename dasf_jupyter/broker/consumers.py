@@ -1,0 +1,258 @@
+"""Websocket endpoints of the broker (thin: the logic lives in publishing, hub, liveness)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from ..errors import ProtocolError
+from . import frames
+from .auth import AuthRefused, authenticate
+from .hub import Receiver
+from .models import topic_name_error
+from .permissions import TopicAccess
+from .publishing import Publisher
+from .runtime import get_runtime
+from .subscriptions import subscription_name_error
+
+log = logging.getLogger(__name__)
+
+
+class _BrokerSocket(AsyncWebsocketConsumer):
+    """Common handshake handling: authentication and refusals with a readable body."""
+
+    # delivery goes through the hub, not through a channel per socket
+    channel_layer_alias = "dasf-broker-no-layer"
+
+    async def dispatch(self, message: dict) -> None:
+        """Call the handler; unlike Channels' default, no DB-connection cleanup per frame.
+
+        That cleanup costs a thread hop per message; our DB calls go through
+        ``database_sync_to_async``, which cleans up around each call itself.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
+
+    accepted = False
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        await super().accept(subprotocol, headers)
+        self.accepted = True
+
+    async def websocket_connect(self, message: dict) -> None:
+        """Run :meth:`connect`; an unexpected failure refuses the handshake with a reason."""
+        try:
+            await self.connect()
+        except Exception as exc:  # e.g. the database is unreachable
+            log.exception("connecting %s failed", self.scope.get("path"))
+            if self.accepted:
+                await self.close(code=1011)
+            else:
+                await self.reject(503, f"broker error: {type(exc).__name__}; try again later")
+
+    async def reject(self, status: int, reason: str) -> None:
+        """Refuse the handshake with an HTTP status and ``reason`` as the body."""
+        log.info("refused %s: %s", self.scope.get("path"), reason)
+        if "websocket.http.response" in self.scope.get("extensions", {}):
+            await self.base_send(
+                {
+                    "type": "websocket.http.response.start",
+                    "status": status,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+                }
+            )
+            await self.base_send(
+                {"type": "websocket.http.response.body", "body": reason.encode("utf-8")}
+            )
+        else:  # servers without the extension: a plain 403
+            await self.close()
+
+    async def authenticated_access(self) -> TopicAccess | None:
+        try:
+            user = await authenticate(self.scope)
+        except AuthRefused as exc:
+            await self.reject(401, exc.reason)
+            return None
+        return TopicAccess(user)
+
+    async def checked_topic(self) -> str | None:
+        topic = self.scope["url_route"]["kwargs"]["topic"]
+        error = topic_name_error(topic)
+        if error:
+            await self.reject(400, error)
+            return None
+        return topic
+
+
+class ProducerSocket(_BrokerSocket):
+    """``/ws/<topic>``: publish to a topic; every frame is answered with an ack."""
+
+    publisher: Publisher | None = None
+
+    async def connect(self) -> None:
+        topic = await self.checked_topic()
+        if not topic:
+            return
+        access = await self.authenticated_access()
+        if access is None:
+            return
+        refusal = await access.check_produce(topic)
+        if refusal:
+            await self.reject(403, refusal)
+            return
+        runtime = await get_runtime()
+        self.publisher = Publisher(topic, runtime.hub, runtime.hold, access)
+        await self.accept()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
+        if self.publisher is None:
+            return
+        text = text_data if text_data is not None else bytes_data or b""
+        try:
+            ack = await self.publisher.publish(text)
+        except Exception as exc:  # DB or Redis trouble: tell the sender, keep the socket
+            log.exception("publishing to %s failed", self.publisher.topic)
+            ack = frames.ack_text(
+                f"broker error: the message was not delivered ({type(exc).__name__})",
+                None,
+                frames.context_of(text),
+                None,
+            )
+        await self.send(text_data=ack)
+
+
+class StatusPingSocket(_BrokerSocket):
+    """``/ws/status-ping``: where backends answer the broker's ``ping``/``api_info`` probes."""
+
+    access: TopicAccess | None = None
+
+    async def connect(self) -> None:
+        self.access = await self.authenticated_access()
+        if self.access is not None:
+            await self.accept()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
+        text = text_data if text_data is not None else bytes_data or b""
+        try:
+            frame = frames.parse_publish(text)
+        except ProtocolError as exc:
+            await self.send(text_data=frames.ack_text(str(exc), None, frames.context_of(text), 0))
+            return
+        runtime = await get_runtime()
+        try:
+            refusal = await runtime.liveness.record_reply(
+                self.access.user, frames.properties_of(frame)
+            )
+        except Exception as exc:
+            log.exception("recording a probe reply failed")
+            refusal = f"broker error: the reply was not recorded ({type(exc).__name__})"
+        message_id = frame.get("messageId") or frames.new_message_id()
+        await self.send(
+            text_data=frames.ack_text(refusal or "ok", message_id, frame.get("context"), 0)
+        )
+
+
+class SubscriberSocket(_BrokerSocket):
+    """``/ws/<topic>/<subscription>``: receive the messages of one subscription."""
+
+    receiver: Receiver | None = None
+    pump: asyncio.Task | None = None
+    closing = False
+
+    async def connect(self) -> None:
+        topic = await self.checked_topic()
+        if not topic:
+            return
+        self.topic = topic
+        self.subscription = self.scope["url_route"]["kwargs"]["subscription"]
+        error = subscription_name_error(self.subscription)
+        if error:
+            await self.reject(400, error)
+            return
+        access = await self.authenticated_access()
+        if access is None:
+            return
+        refusal = await access.check_consume(topic)
+        if refusal:
+            await self.reject(403, refusal)
+            return
+        runtime = await get_runtime()
+        # attach before accepting: once the client sees the handshake, nothing is missed
+        self.receiver = await runtime.hub.attach(topic, self.subscription)
+        await self.accept()
+        self.pump = asyncio.create_task(self._pump())
+        await runtime.liveness.consumer_connected(topic, id(self), self._send_text)
+
+    async def _send_text(self, text: str) -> None:
+        await self.send(text_data=text)
+
+    async def _pump(self) -> None:
+        """Move messages from the subscription queue to this socket until it closes."""
+        receiver = self.receiver
+        while not self.closing:
+            try:
+                text = await receiver.get()
+            except Exception:  # e.g. Redis went away: close, so the client reconnects
+                log.exception("receiving from %s/%s failed", self.topic, self.subscription)
+                with contextlib.suppress(Exception):
+                    await self.close(code=1011, reason="broker lost its message queue")
+                return
+            if text is None:
+                continue
+            if self.closing:
+                await receiver.requeue(text)
+                return
+            try:
+                await self.send(text_data=text)
+            except asyncio.CancelledError:  # stopped while blocked on a full socket buffer
+                await asyncio.shield(receiver.requeue(text))
+                raise
+            except Exception:  # the socket closed under us: let another consumer have it
+                await receiver.requeue(text)
+                return
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
+        pass  # consumer acks ({"messageId": ...}) are accepted; delivery is at most once
+
+    async def disconnect(self, code: Any) -> None:
+        self.closing = True
+        if self.receiver is None:
+            return
+        runtime = await get_runtime()
+        runtime.liveness.consumer_disconnected(self.topic, id(self))
+        if self.pump is not None:
+            await _stop_pump(self.pump, self.receiver.cancel_safe)
+        await self.receiver.close()
+
+
+async def _stop_pump(pump: asyncio.Task, cancel_safe: bool) -> None:
+    """Stop a pump; if cancelling could lose a message, let its current poll finish first."""
+    if not cancel_safe:
+        with contextlib.suppress(asyncio.TimeoutError, Exception):
+            await asyncio.wait_for(asyncio.shield(pump), timeout=5)
+    pump.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await pump
+
+
+class NotFoundSocket(_BrokerSocket):
+    """Any other websocket path: refused with 404 and the routes that exist."""
+
+    async def connect(self) -> None:
+        await self.reject(
+            404,
+            f"no websocket route {self.scope.get('path')!r}; use /ws/<topic> to produce, "
+            "/ws/<topic>/<subscription> to consume, or the Pulsar-style "
+            "/ws/v2/producer|consumer/... paths",
+        )
+
+    async def receive(self, text_data=None, bytes_data=None):
+        raise StopConsumer()

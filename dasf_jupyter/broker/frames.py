@@ -1,0 +1,116 @@
+"""Frames the broker reads and writes, as pure functions on JSON text (no I/O)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from ..errors import ProtocolError
+from ..protocol import MessageType, Prop, Status, encode_text_payload
+
+#: message types whose sender waits for a ``response`` on its response topic
+REPLY_EXPECTED = frozenset({MessageType.REQUEST.value, MessageType.INFO.value, "api_info"})
+
+
+def now_iso() -> str:
+    """Server time as ISO 8601 in UTC (the ``publishTime`` of deliveries)."""
+    return datetime.now(timezone.utc).isoformat()
+
+
+def new_message_id() -> str:
+    return str(uuid.uuid4())
+
+
+def parse_publish(text: str | bytes) -> dict[str, Any]:
+    """Parse and check a publish frame; raise :class:`ProtocolError` with a readable reason."""
+    try:
+        obj = json.loads(text)
+    except RecursionError:
+        raise ProtocolError("invalid message: JSON nested too deeply") from None
+    except ValueError as exc:  # also bad UTF-8 and integers too long to convert
+        raise ProtocolError(f"invalid message: not valid JSON ({exc})") from None
+    if not isinstance(obj, dict):
+        raise ProtocolError(f"invalid message: expected a JSON object, got {type(obj).__name__}")
+    payload = obj.get("payload", "")
+    if payload is not None and not isinstance(payload, str):
+        raise ProtocolError("invalid message: 'payload' must be a (base64) string")
+    properties = obj.get("properties", {})
+    if properties is not None and not isinstance(properties, dict):
+        raise ProtocolError("invalid message: 'properties' must be a JSON object")
+    message_id = obj.get("messageId")
+    if message_id is not None and not isinstance(message_id, str):
+        raise ProtocolError("invalid message: 'messageId' must be a string")
+    return obj
+
+
+def context_of(text: str | bytes) -> Any:
+    """Best-effort ``context`` of a frame that failed to parse (for the refusal ack)."""
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return obj.get("context") if isinstance(obj, dict) else None
+
+
+def properties_of(frame: dict[str, Any]) -> dict[str, Any]:
+    props = frame.get("properties")
+    return props if isinstance(props, dict) else {}
+
+
+def response_topic_of(frame: dict[str, Any]) -> str | None:
+    value = properties_of(frame).get(Prop.RESPONSE_TOPIC)
+    return value if isinstance(value, str) and value else None
+
+
+def expects_reply(frame: dict[str, Any]) -> bool:
+    """True when the sender waits for a ``response`` (so an unserved topic must answer)."""
+    props = properties_of(frame)
+    return props.get(Prop.MESSAGE_TYPE) in REPLY_EXPECTED and response_topic_of(frame) is not None
+
+
+def delivery_text(frame: dict[str, Any], message_id: str, publish_time: str) -> str:
+    """The publisher's object verbatim plus ``messageId`` and ``publishTime``."""
+    out = dict(frame)
+    out["messageId"] = message_id
+    out["publishTime"] = publish_time
+    return json.dumps(out, separators=(",", ":"), ensure_ascii=False)
+
+
+def ack_text(result: str, message_id: str | None, context: Any, consumers: int | None) -> str:
+    """A publish ack; ``consumers`` is our extension (reference clients ignore it)."""
+    obj: dict[str, Any] = {"result": result, "messageId": message_id, "context": context}
+    if consumers is not None:
+        obj["consumers"] = consumers
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def unserved_error_text(request: dict[str, Any], topic: str, timeout: float, why: str = "") -> str:
+    """The error ``response`` sent to a caller whose request no backend consumed in time."""
+    props = properties_of(request)
+    text = f"no backend module consumed topic '{topic}' within {timeout:g} s"
+    frame = {
+        "payload": encode_text_payload(text + (f" ({why})" if why else "")),
+        "properties": {
+            Prop.MESSAGE_TYPE: MessageType.RESPONSE.value,
+            Prop.STATUS: Status.ERROR.value,
+            Prop.REQUEST_CONTEXT: props.get(Prop.REQUEST_CONTEXT),
+            Prop.SOURCE_TOPIC: topic,
+        },
+        "context": props.get(Prop.REQUEST_CONTEXT),
+    }
+    return delivery_text(frame, new_message_id(), now_iso())
+
+
+def probe_text(message_type: str, response_topic: str = "status-ping") -> str:
+    """A broker-originated ``ping`` or ``api_info`` request, answered on ``status-ping``."""
+    frame = {
+        "payload": "",
+        "properties": {
+            Prop.REQUEST_CONTEXT: 1,
+            Prop.MESSAGE_TYPE: message_type,
+            Prop.RESPONSE_TOPIC: response_topic,
+        },
+    }
+    return delivery_text(frame, new_message_id(), now_iso())

@@ -1,0 +1,279 @@
+"""Delivery of published messages to subscriptions, in one process or across many.
+
+Pulsar semantics: every subscription of a topic gets each message once; the consumer sockets
+of one subscription compete for its messages (each message goes to exactly one of them).
+Each (topic, subscription) is one FIFO queue:
+
+* :class:`MemoryHub` — asyncio queues, for a single broker process.
+* :class:`RedisHub` — Redis lists (``LPUSH``/``BRPOP``) plus a registry of live
+  subscriptions (a sorted set per topic, refreshed while consumers are connected), for
+  several broker processes. Channels' Redis layer is not used here because its in-flight
+  backup queue is shared by all receivers of a channel and re-delivers messages when
+  receivers in several processes compete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Protocol
+
+from .subscriptions import LocalSubscriptions, subscription_key
+
+log = logging.getLogger(__name__)
+
+
+class Receiver(Protocol):
+    """One consumer socket's end of a subscription queue."""
+
+    #: whether cancelling a pending :meth:`get` can never lose a message
+    cancel_safe: bool
+
+    async def get(self) -> str | None:
+        """Next delivery text; None when a poll interval passed without a message."""
+
+    async def requeue(self, text: str) -> None:
+        """Give back a message that could not be sent, to be delivered next."""
+
+    async def close(self) -> None:
+        """Detach this consumer socket from the subscription."""
+
+
+class Hub(Protocol):
+    """Routes published messages to the queues of a topic's subscriptions."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def publish(self, topic: str, text: str) -> int:
+        """Queue ``text`` once per live subscription of ``topic``; return their number."""
+
+    async def subscriptions(self, topic: str) -> list[str]: ...
+
+    async def attach(self, topic: str, subscription: str) -> Receiver: ...
+
+    def on_subscribe(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(topic)`` whenever a consumer attaches in this process."""
+
+
+class _MemoryReceiver:
+    cancel_safe = True  # asyncio.Queue.get removes an item only when it returns it
+
+    def __init__(self, hub: MemoryHub, topic: str, subscription: str, queue: asyncio.Queue):
+        self._hub, self._topic, self._subscription, self._queue = hub, topic, subscription, queue
+        self._closed = False
+
+    async def get(self) -> str | None:
+        return await self._queue.get()
+
+    async def requeue(self, text: str) -> None:
+        # the queue has no "push front"; order of a given-back message is not essential
+        self._queue.put_nowait(text)
+
+    async def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._hub._detach(self._topic, self._subscription)
+
+
+class MemoryHub:
+    """Subscription queues of a single broker process.
+
+    A subscription whose consumers fall ``max_backlog`` messages behind loses new messages
+    (Pulsar's non-persistent topics do the same), so a stuck consumer cannot exhaust memory.
+    """
+
+    def __init__(self, max_backlog: int = 10_000) -> None:
+        self._max_backlog = max_backlog
+        self._local = LocalSubscriptions()
+        self._queues: dict[tuple[str, str], asyncio.Queue[str]] = {}
+        self._callbacks: list[Callable[[str], None]] = []
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        self._queues.clear()
+
+    def on_subscribe(self, callback: Callable[[str], None]) -> None:
+        self._callbacks.append(callback)
+
+    async def publish(self, topic: str, text: str) -> int:
+        queued = 0
+        for sub in self._local.of_topic(topic):
+            queue = self._queues[(topic, sub)]
+            if queue.qsize() >= self._max_backlog:
+                log.warning(
+                    "subscription %s/%s is %d behind; message dropped", topic, sub, queue.qsize()
+                )
+                continue
+            queue.put_nowait(text)
+            queued += 1
+        return queued
+
+    async def subscriptions(self, topic: str) -> list[str]:
+        return self._local.of_topic(topic)
+
+    async def attach(self, topic: str, subscription: str) -> Receiver:
+        self._local.add(topic, subscription)
+        queue = self._queues.setdefault((topic, subscription), asyncio.Queue())
+        for callback in self._callbacks:
+            callback(topic)
+        return _MemoryReceiver(self, topic, subscription, queue)
+
+    def _detach(self, topic: str, subscription: str) -> None:
+        if self._local.remove(topic, subscription) == 0:
+            # non-persistent semantics: undelivered messages of a vanished subscription go
+            queue = self._queues.pop((topic, subscription), None)
+            if queue is not None and queue.qsize():
+                log.info(
+                    "dropped %d undelivered messages of %s/%s", queue.qsize(), topic, subscription
+                )
+
+
+class _RedisReceiver:
+    cancel_safe = False  # a cancelled BRPOP may already have popped its message
+
+    def __init__(self, hub: RedisHub, topic: str, subscription: str) -> None:
+        self._hub, self._topic, self._subscription = hub, topic, subscription
+        self._key = hub._queue_key(topic, subscription)
+        self._closed = False
+
+    async def get(self) -> str | None:
+        item = await self._hub._redis.brpop([self._key], timeout=self._hub.poll_interval)
+        return None if item is None else item[1].decode("utf-8")
+
+    async def requeue(self, text: str) -> None:
+        # RPUSH puts it at the end BRPOP takes from: it is delivered next
+        await self._hub._redis.rpush(self._key, text)
+
+    async def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await self._hub._detach(self._topic, self._subscription)
+
+
+# KEYS[1]: registry of a topic (members "<process>\t<queue key>\t<subscription>", score =
+# expiry time); ARGV: now, message, queue TTL. Queues the message once per live queue.
+_PUBLISH_SCRIPT = """
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')
+local seen = {}
+local queued = 0
+for _, member in ipairs(members) do
+  local queue = string.match(member, '^[^\t]*\t([^\t]*)\t')
+  if queue and not seen[queue] then
+    seen[queue] = true
+    redis.call('LPUSH', queue, ARGV[2])
+    redis.call('EXPIRE', queue, ARGV[3])
+    queued = queued + 1
+  end
+end
+return queued
+"""
+
+
+class RedisHub:
+    """Subscription queues in Redis, shared by all broker processes using the same prefix."""
+
+    poll_interval = 1  # s; BRPOP timeout, bounds how long closing a consumer socket waits
+
+    def __init__(
+        self,
+        url: str,
+        prefix: str = "dasf",
+        registry_ttl: float = 30.0,
+        queue_ttl: float = 600.0,
+    ) -> None:
+        import redis.asyncio as aioredis
+
+        self._redis = aioredis.from_url(url)
+        self._prefix = prefix
+        self._ttl = registry_ttl
+        self._queue_ttl = int(queue_ttl)
+        self._process = uuid.uuid4().hex
+        self._local = LocalSubscriptions()
+        self._callbacks: list[Callable[[str], None]] = []
+        self._refresher: asyncio.Task | None = None
+        self._publish_script = self._redis.register_script(_PUBLISH_SCRIPT)
+
+    def _queue_key(self, topic: str, subscription: str) -> str:
+        return f"{self._prefix}:{subscription_key(topic, subscription)}"
+
+    def _registry_key(self, topic: str) -> str:
+        return f"{self._prefix}:subs:{topic}"
+
+    def _member(self, topic: str, subscription: str) -> str:
+        # the queue key travels in the member so the publish script needs no hashing
+        return f"{self._process}\t{self._queue_key(topic, subscription)}\t{subscription}"
+
+    async def start(self) -> None:
+        await self._redis.ping()
+        self._refresher = asyncio.create_task(self._refresh_forever())
+
+    async def stop(self) -> None:
+        if self._refresher is not None:
+            self._refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
+        with contextlib.suppress(Exception):
+            for topic, sub in self._local.pairs():
+                await self._redis.zrem(self._registry_key(topic), self._member(topic, sub))
+        await self._redis.aclose()
+
+    def on_subscribe(self, callback: Callable[[str], None]) -> None:
+        self._callbacks.append(callback)
+
+    async def _refresh_forever(self) -> None:
+        """Keep this process's subscriptions alive in the registry (they expire if it dies)."""
+        while True:
+            await asyncio.sleep(self._ttl / 3)
+            try:
+                expires = time.time() + self._ttl
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for topic, sub in self._local.pairs():
+                        key = self._registry_key(topic)
+                        pipe.zadd(key, {self._member(topic, sub): expires})
+                        pipe.zremrangebyscore(key, "-inf", time.time())
+                        pipe.expire(key, int(self._ttl * 2))  # gone when every process is
+                    await pipe.execute()
+            except Exception:  # Redis hiccup: try again next round
+                log.exception("refreshing the subscription registry failed")
+
+    async def subscriptions(self, topic: str) -> list[str]:
+        members = await self._redis.zrangebyscore(self._registry_key(topic), time.time(), "+inf")
+        return sorted({m.decode("utf-8").split("\t", 2)[2] for m in members})
+
+    async def publish(self, topic: str, text: str) -> int:
+        # one round trip: look up the live subscriptions and queue the message atomically
+        return int(
+            await self._publish_script(
+                keys=[self._registry_key(topic)], args=[time.time(), text, self._queue_ttl]
+            )
+        )
+
+    async def attach(self, topic: str, subscription: str) -> Receiver:
+        self._local.add(topic, subscription)
+        key = self._registry_key(topic)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(key, {self._member(topic, subscription): time.time() + self._ttl})
+            pipe.expire(key, int(self._ttl * 2))
+            await pipe.execute()
+        for callback in self._callbacks:
+            callback(topic)
+        return _RedisReceiver(self, topic, subscription)
+
+    async def _detach(self, topic: str, subscription: str) -> None:
+        if self._local.remove(topic, subscription) == 0:
+            await self._redis.zrem(self._registry_key(topic), self._member(topic, subscription))
+
+
+def make_hub(redis_url: str = "", prefix: str = "dasf", unserved_timeout: float = 30.0) -> Hub:
+    """The hub for the configured deployment: Redis when ``redis_url`` is set, else memory."""
+    if redis_url:
+        return RedisHub(redis_url, prefix, queue_ttl=max(600.0, 4 * unserved_timeout))
+    return MemoryHub()

@@ -1,0 +1,61 @@
+"""Names and bookkeeping of subscriptions: (topic, subscription name) pairs."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+SUBSCRIPTION_MAX_LENGTH = 200
+# demessaging uses datetimes (":" and "."), TS clients ISO strings; allow a little more
+_SUBSCRIPTION = re.compile(r"^[-_.:+\w]+$")
+
+
+def subscription_name_error(name: str) -> str | None:
+    """Return why ``name`` cannot be a subscription name, or None if it can."""
+    if not name:
+        return "subscription name must not be empty"
+    if len(name) > SUBSCRIPTION_MAX_LENGTH:
+        return f"subscription name is longer than {SUBSCRIPTION_MAX_LENGTH} characters"
+    if not _SUBSCRIPTION.match(name):
+        return f"invalid subscription name {name!r}: use letters, digits and -_.:+"
+    return None
+
+
+def subscription_key(topic: str, subscription: str) -> str:
+    """A short, fixed-length key of one (topic, subscription) queue."""
+    digest = hashlib.sha256(f"{topic}\0{subscription}".encode()).hexdigest()[:32]
+    return f"q.{digest}"
+
+
+class LocalSubscriptions:
+    """Counts of this process's consumer sockets per (topic, subscription)."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, dict[str, int]] = {}
+
+    def add(self, topic: str, subscription: str) -> int:
+        """Register one consumer socket; return how many this subscription now has here."""
+        subs = self._counts.setdefault(topic, {})
+        subs[subscription] = subs.get(subscription, 0) + 1
+        return subs[subscription]
+
+    def remove(self, topic: str, subscription: str) -> int:
+        """Unregister one consumer socket; return how many remain here."""
+        subs = self._counts.get(topic, {})
+        left = subs.get(subscription, 0) - 1
+        if left > 0:
+            subs[subscription] = left
+            return left
+        subs.pop(subscription, None)
+        if not subs:
+            self._counts.pop(topic, None)
+        return 0
+
+    def of_topic(self, topic: str) -> list[str]:
+        return list(self._counts.get(topic, ()))
+
+    def pairs(self) -> list[tuple[str, str]]:
+        return [(t, s) for t, subs in self._counts.items() for s in subs]
+
+    def topics(self) -> list[str]:
+        return list(self._counts)
