@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django.contrib import admin, messages
@@ -59,7 +58,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
         key = None
         if not change:
-            key = secrets.token_urlsafe(32)
+            key = ApiToken.new_key()
             obj.key_hash = hash_token_key(key)
         super().save_model(request, obj, form, change)
         if key is not None:

@@ -126,10 +126,17 @@ class ApiToken(models.Model):
         label = self.name or f"token {self.pk}"
         return f"{label} ({self.user}{', revoked' if self.revoked else ''})"
 
+    @staticmethod
+    def new_key() -> str:
+        """A fresh random key; never starting with "-", so it is never taken for a CLI option."""
+        while (key := secrets.token_urlsafe(32)).startswith("-"):
+            pass
+        return key
+
     @classmethod
     def create_for(cls, user: models.Model, name: str = "") -> tuple[ApiToken, str]:
         """Create a token for ``user``; return it and the plain key (shown only once)."""
-        key = secrets.token_urlsafe(32)
+        key = cls.new_key()
         token = cls.objects.create(user=user, name=name, key_hash=hash_token_key(key))
         return token, key
 

@@ -10,6 +10,7 @@ from traitlets import Bool, Float, Unicode, default
 
 from .embedded import ServerBroker
 from .handlers import ConfigHandler, TopicsHandler
+from .wsproxy import BrokerSocketProxy
 
 
 def _on_binder() -> bool:
@@ -67,7 +68,11 @@ class DasfServerExtension(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(
-            [(r"/dasf/config/?", ConfigHandler), (r"/dasf/topics/?", TopicsHandler)]
+            [
+                (r"/dasf/config/?", ConfigHandler),
+                (r"/dasf/topics/?", TopicsHandler),
+                (r"/dasf/ws/(.+)", BrokerSocketProxy),
+            ]
         )
 
     async def stop_extension(self) -> None:

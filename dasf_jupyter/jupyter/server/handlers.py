@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 if TYPE_CHECKING:
@@ -26,8 +27,10 @@ def http_base(broker_url: str) -> str:
     return f"{scheme}://{rest}"
 
 
-class DasfHandler(APIHandler):
-    """Base: finds the extension and the broker it announces."""
+class BrokerLookup:
+    """Mixin for handlers: finds the extension and the broker it announces."""
+
+    settings: dict[str, Any]
 
     @property
     def extension(self) -> DasfServerExtension:
@@ -54,6 +57,10 @@ class DasfHandler(APIHandler):
         return url, ext.token, True
 
 
+class DasfHandler(BrokerLookup, APIHandler):
+    """Base of the JSON endpoints."""
+
+
 class ConfigHandler(DasfHandler):
     """``GET /dasf/config``: the broker URL and token for this user's UI and kernels."""
 
@@ -71,6 +78,8 @@ class ConfigHandler(DasfHandler):
                     "http_url": http_base(url),
                     "token": token or None,
                     "embedded": embedded,
+                    # for browsers that cannot reach the broker directly (JupyterHub, Binder)
+                    "proxy_url": url_path_join(self.base_url, "dasf", "ws"),
                 }
             )
         )
