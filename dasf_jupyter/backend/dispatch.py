@@ -1,0 +1,275 @@
+"""What a backend module does with each message: pure logic, envelopes in, envelopes out.
+
+:meth:`Dispatcher.route` answers ``ping``/``info``/``api_info`` at once and turns a
+``request`` into a :class:`Job`; :meth:`Dispatcher.run` executes a job (in a worker thread)
+and returns the response envelopes. No sockets here: the caller publishes what comes back
+(PROTOCOL.md §5–§8).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ProtocolError
+from ..protocol import (
+    DEFAULT_FRAGMENT_SIZE,
+    Envelope,
+    MessageType,
+    Prop,
+    Status,
+    b64encode,
+    decode_json_payload,
+    encode_json_payload,
+    encode_text_payload,
+    is_rpc_message,
+    split_payload,
+)
+from ..transport.urls import check_topic
+from .output import forward_output
+from .progress import ProgressReporter
+
+log = logging.getLogger(__name__)
+
+VALIDATION_PREFIX = "error validating request: "
+EXECUTION_PREFIX = "error executing request: "
+OVERFLOW_MESSAGE = "request rejected due to queue overflow, try again later"
+SHUTDOWN_MESSAGE = "request rejected because the module is shutting down, try again later"
+NO_INFO_MESSAGE = "This module does not provide capability information."
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """An envelope to publish on ``topic``."""
+
+    topic: str
+    envelope: Envelope
+
+
+@dataclass(frozen=True)
+class Job:
+    """A ``request`` accepted for execution."""
+
+    request: Envelope
+    topic: str
+    context: str
+
+
+@dataclass
+class Decision:
+    """The outcome of routing one delivered message."""
+
+    replies: list[Outgoing] = field(default_factory=list)
+    job: Job | None = None
+
+
+#: how a running job publishes progress and log messages while it works
+Send = Callable[[Outgoing], None]
+
+
+class Dispatcher:
+    """Routes delivered messages and runs requests against a module schema.
+
+    ``schema`` provides ``parse_request(data) -> BoundCall`` (see :mod:`.schema`);
+    ``info``/``api_info`` are the texts answered to ``info``/``api_info`` messages.
+    """
+
+    def __init__(
+        self,
+        topic: str,
+        schema: Any,
+        *,
+        info: str | None = None,
+        api_info: str | None = None,
+        send_traceback: bool = False,
+        fragment_size: int = DEFAULT_FRAGMENT_SIZE,
+        forward_output: bool = False,
+    ) -> None:
+        if fragment_size <= 0:
+            raise ValueError("fragment_size must be positive")
+        self.topic = topic
+        self.schema = schema
+        self.info = info
+        self.api_info = api_info
+        self.send_traceback = send_traceback
+        self.fragment_size = fragment_size
+        self.forward_output = forward_output
+
+    # -- routing (receive loop; must be quick) --------------------------------------------
+
+    def route(self, envelope: Envelope) -> Decision:
+        """Decide what to do with one delivered message."""
+        if not is_rpc_message(envelope):
+            log.warning(
+                "ignoring a message without response_topic, requestContext and messageType: %s",
+                _describe(envelope),
+            )
+            return Decision()
+        kind = envelope.message_type
+        topic = envelope.response_topic
+        context = envelope.request_context
+        assert topic is not None and context is not None
+        try:
+            check_topic(topic)
+        except ValueError as exc:
+            log.warning("ignoring a %s message: %s", kind, exc)
+            return Decision()
+        if kind == MessageType.PING:
+            return Decision([self.reply(topic, context, MessageType.PONG)])
+        if kind == MessageType.INFO:
+            info = self.info if self.info is not None else NO_INFO_MESSAGE
+            return Decision([self.reply(topic, context, MessageType.RESPONSE, info=info)])
+        if kind == MessageType.API_INFO:
+            # the reference falls back to an "info" sentence when it has no api_info
+            extra = {Prop.API_INFO: self.api_info} if self.api_info is not None else {}
+            if not extra:
+                extra = {Prop.INFO: "This module does not provide api information."}
+            return Decision([self.reply(topic, context, MessageType.RESPONSE, **extra)])
+        if kind == MessageType.REQUEST:
+            return Decision(job=Job(envelope, topic, context))
+        if kind == MessageType.PONG:
+            log.info("pong received from %s (context %s)", topic, context)
+        elif kind == MessageType.RESPONSE:
+            log.debug("ignoring a response message (context %s)", context)
+        else:
+            log.warning("ignoring unsupported message type %r", kind)
+        return Decision()
+
+    def reply(
+        self, topic: str, context: str, kind: MessageType, payload: str = "", **properties: Any
+    ) -> Outgoing:
+        """A reply to ``context`` on ``topic`` with the properties every reply carries."""
+        props = dict(properties)
+        props[Prop.REQUEST_CONTEXT] = context
+        props[Prop.MESSAGE_TYPE] = kind.value
+        props[Prop.SOURCE_TOPIC] = self.topic
+        return Outgoing(topic, Envelope(payload=payload, properties=props, context=context))
+
+    def rejection(self, job: Job, message: str = OVERFLOW_MESSAGE) -> list[Outgoing]:
+        """The error response for a request the pool could not take."""
+        return [self.error_reply(job, message, "QueueOverflow")]
+
+    # -- running a request (worker thread) --------------------------------------------------
+
+    def run(self, job: Job, send: Send | None = None) -> list[Outgoing]:
+        """Validate and execute ``job``; return its response envelope(s).
+
+        Progress and log messages go through ``send`` while the call runs. Every failure
+        becomes an error response; nothing raises.
+        """
+        try:
+            data = decode_json_payload(job.request.payload)
+        except ProtocolError as exc:
+            return [self.error_reply(job, _prefixed(VALIDATION_PREFIX, exc), exc)]
+        try:
+            bound = self.schema.parse_request(data)
+        except Exception as exc:  # RequestValidationError and anything a schema may raise
+            return [self.error_reply(job, _prefixed(VALIDATION_PREFIX, exc), exc)]
+        reporter = self._reporter_for(job, bound, data, send)
+        try:
+            with self._output_scope(job, send):
+                value = bound.execute(reporter=reporter)
+        except Exception as exc:
+            if reporter is not None:
+                reporter.finish(Status.ERROR)
+            return [self.error_reply(job, _prefixed(EXECUTION_PREFIX, exc), exc)]
+        try:
+            body = json.dumps(
+                bound.encode_result(value), separators=(",", ":"), ensure_ascii=False
+            ).encode("utf-8")
+        except Exception as exc:
+            if reporter is not None:
+                reporter.finish(Status.ERROR)
+            message = f"{EXECUTION_PREFIX}cannot encode the result: {exc}"
+            return [self.error_reply(job, message, exc)]
+        if reporter is not None:
+            reporter.finish(Status.SUCCESS)
+        return self.success_replies(job, body)
+
+    def success_replies(self, job: Job, body: bytes) -> list[Outgoing]:
+        """The success response for JSON ``body``, fragmented above ``fragment_size``."""
+        payload = b64encode(body)
+        status = {Prop.STATUS: Status.SUCCESS.value}
+        # the reference compares the *unencoded* length, then cuts the base64 text
+        if len(body) <= self.fragment_size:
+            return [self.reply(job.topic, job.context, MessageType.RESPONSE, payload, **status)]
+        chunks = split_payload(payload, self.fragment_size)
+        return [
+            self.reply(
+                job.topic,
+                job.context,
+                MessageType.RESPONSE,
+                chunk,
+                **status,
+                **{Prop.FRAGMENT: index, Prop.NUM_FRAGMENTS: len(chunks)},
+            )
+            for index, chunk in enumerate(chunks)
+        ]
+
+    def error_reply(self, job: Job, message: str, error: BaseException | str) -> Outgoing:
+        """An error response: text payload plus the error type (and traceback) properties."""
+        props: dict[str, Any] = {Prop.STATUS: Status.ERROR.value}
+        props[Prop.ERROR_TYPE] = error if isinstance(error, str) else type(error).__name__
+        if self.send_traceback and isinstance(error, BaseException):
+            props[Prop.TRACEBACK] = "".join(traceback.format_exception(error))
+        log.info("request %s on %s failed: %s", job.context, self.topic, message)
+        return self.reply(
+            job.topic, job.context, MessageType.RESPONSE, encode_text_payload(message), **props
+        )
+
+    def _reporter_for(
+        self, job: Job, bound: Any, data: Any, send: Send | None
+    ) -> ProgressReporter | None:
+        param = getattr(bound, "reporter_param", None)
+        if not param:
+            return None
+        config = _reporter_config(data, param, getattr(bound, "method", None) is not None)
+
+        def sink(report: dict[str, Any], status: str) -> None:
+            if send is not None:
+                props = {Prop.STATUS: status}
+                payload = encode_json_payload(report)
+                send(self.reply(job.topic, job.context, MessageType.PROGRESS, payload, **props))
+
+        name = getattr(bound, "method", None) or getattr(bound, "member", None) or ""
+        return ProgressReporter.from_request(config, sink, default_message=str(name))
+
+    def _output_scope(self, job: Job, send: Send | None):
+        if not self.forward_output or send is None:
+            return nullcontext()
+        return _forwarding(self, job, send)
+
+
+@contextmanager
+def _forwarding(dispatcher: Dispatcher, job: Job, send: Send) -> Iterator[None]:
+    def sink(record: dict[str, Any]) -> None:
+        payload = encode_json_payload(record)
+        send(dispatcher.reply(job.topic, job.context, MessageType.LOG, payload))
+
+    with forward_output(sink):
+        yield
+
+
+def _reporter_config(data: Any, param: str, is_method: bool) -> Any:
+    """The report object the caller sent for the reporter parameter, if any."""
+    if not isinstance(data, dict):
+        return None
+    if is_method and isinstance(data.get("function"), dict) and param in data["function"]:
+        return data["function"][param]
+    return data.get(param)
+
+
+def _prefixed(prefix: str, exc: BaseException) -> str:
+    """The reference's error text; schema errors may carry the prefix already."""
+    text = str(exc) or type(exc).__name__
+    return text if text.startswith(prefix) else prefix + text
+
+
+def _describe(envelope: Envelope) -> str:
+    keys = sorted(map(str, envelope.properties))[:10]
+    return f"messageId={envelope.message_id!r} properties={keys}"

@@ -1,0 +1,126 @@
+"""``BackendModule``: plain Python functions and classes served on a DASF topic."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..protocol import DEFAULT_FRAGMENT_SIZE
+from ..transport import auth_headers, check_topic
+from .dispatch import Dispatcher
+from .schema import ModuleSchema, load_members
+from .serve import ModuleServer, ServeHandle
+
+log = logging.getLogger(__name__)
+
+
+class BackendModule:
+    """Functions and classes exposed under one topic, servable on a DASF broker.
+
+    ::
+
+        module = BackendModule("demo", [add, Greeter])
+        module.serve("ws://localhost:8000/ws")          # blocks until Ctrl-C / stop()
+        with module.serve_in_background(url) as handle:  # or in a background thread
+            ...
+    """
+
+    def __init__(
+        self,
+        topic: str,
+        members: Sequence[Callable | type] | None = None,
+        description: str | None = None,
+        *,
+        max_workers: int = 4,
+        queue_size: int | None = None,
+        send_traceback: bool = False,
+        fragment_size: int = DEFAULT_FRAGMENT_SIZE,
+        forward_output: bool = False,
+        subscription: str | None = None,
+    ) -> None:
+        self.topic = check_topic(topic)
+        self.schema = ModuleSchema(topic, list(members or []), description)
+        self.max_workers = max_workers
+        self.queue_size = queue_size
+        self.send_traceback = send_traceback
+        self.fragment_size = fragment_size
+        self.forward_output = forward_output
+        self.subscription = subscription
+        self._servers: list[ModuleServer] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_path(cls, target: str, topic: str, **kwargs: Any) -> BackendModule:
+        """A module from a ``file.py`` or dotted module name (``__all__`` or public members)."""
+        members, docstring = load_members(target)
+        kwargs.setdefault("description", docstring)
+        return cls(topic, members, **kwargs)
+
+    def api_info(self) -> dict:
+        """The ``ModuleAPIModel`` answer to ``api_info`` (PROTOCOL.md §11)."""
+        return self.schema.api_info()
+
+    def info_schema(self) -> dict:
+        """The module JSON Schema answered to ``info``."""
+        return self.schema.info_schema()
+
+    def dispatcher(self) -> Dispatcher:
+        """The message logic of this module (no I/O)."""
+        return Dispatcher(
+            self.topic,
+            self.schema,
+            info=json.dumps(self.info_schema()),
+            api_info=json.dumps(self.api_info()),
+            send_traceback=self.send_traceback,
+            fragment_size=self.fragment_size,
+            forward_output=self.forward_output,
+        )
+
+    def _server(self, url: str, token: str | None, headers: dict | None) -> ModuleServer:
+        server = ModuleServer(
+            self.dispatcher(),
+            url,
+            {**auth_headers(token), **(headers or {})},
+            subscription=self.subscription,
+            max_workers=self.max_workers,
+            queue_size=self.queue_size,
+        )
+        server.connect()  # connection errors surface here, before anything runs
+        server.on_stopped.append(self._forget)
+        with self._lock:
+            self._servers.append(server)
+        return server
+
+    def serve(self, url: str, token: str | None = None, *, headers: dict | None = None) -> None:
+        """Serve on the broker at ``url`` until :meth:`stop` or Ctrl-C."""
+        server = self._server(url, token, headers)
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            log.info("interrupted; stopped serving %r", self.topic)
+
+    def serve_in_background(
+        self, url: str, token: str | None = None, *, headers: dict | None = None
+    ) -> ServeHandle:
+        """Serve in a background thread; returns once connected (or raises the error)."""
+        return ServeHandle(self._server(url, token, headers))
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop every server of this module (for :meth:`serve` running in another thread)."""
+        with self._lock:
+            servers = list(self._servers)
+        for server in servers:
+            server.stop(timeout)
+        for server in servers:
+            server.stopped.wait(timeout + 5.0)
+
+    def _forget(self, server: ModuleServer) -> None:
+        with self._lock:
+            if server in self._servers:
+                self._servers.remove(server)
+
+    def __repr__(self) -> str:
+        return f"<BackendModule topic={self.topic!r}>"

@@ -1,0 +1,66 @@
+"""Output forwarding: stdout, stderr and logging of one thread go to its sink."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+
+from dasf_jupyter.backend.output import forward_output
+
+
+def test_prints_and_log_records_of_the_calling_thread_are_forwarded():
+    records: list[dict] = []
+    with forward_output(records.append):
+        print("hello")
+        print("partial", end="")
+        sys.stderr.write("oops\n")
+        logging.getLogger("user.code").warning("careful %s", 42)
+    assert {"level": "INFO", "message": "hello", "logger": "stdout"} in records
+    assert {"level": "INFO", "message": "partial", "logger": "stdout"} in records
+    assert {"level": "ERROR", "message": "oops", "logger": "stderr"} in records
+    assert {"level": "WARNING", "message": "careful 42", "logger": "user.code"} in records
+
+
+def test_other_threads_are_not_captured(capsys):
+    records: list[dict] = []
+    inside = threading.Event()
+    leave = threading.Event()
+
+    def capturing() -> None:
+        with forward_output(records.append):
+            inside.set()
+            leave.wait(10)
+
+    thread = threading.Thread(target=capturing)
+    thread.start()
+    assert inside.wait(10)
+    print("from the main thread")
+    leave.set()
+    thread.join(10)
+    assert records == []
+    assert "from the main thread" in capsys.readouterr().out
+
+
+def test_streams_are_restored_afterwards():
+    before = (sys.stdout, sys.stderr)
+    with forward_output(lambda record: None):
+        assert sys.stdout is not before[0]
+    assert (sys.stdout, sys.stderr) == before
+
+
+def test_a_flood_of_output_is_capped():
+    records: list[dict] = []
+    with forward_output(records.append, limit=10):
+        for n in range(100):
+            print(n)
+    assert len(records) == 11
+    assert "truncated" in records[-1]["message"]
+
+
+def test_a_failing_sink_does_not_break_the_call():
+    def broken(record: dict) -> None:
+        raise RuntimeError("sink down")
+
+    with forward_output(broken):
+        print("still fine")
