@@ -8,6 +8,7 @@ Thin adapters around ``websockets.sync``: all message formats come from
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import logging
 import threading
@@ -32,6 +33,9 @@ from ..protocol import (
 
 log = logging.getLogger(__name__)
 
+# websockets ≥ 17 warns unless a directly returned connection is requested explicitly
+_LEGACY = {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
+
 #: largest frame we accept from the broker (a result fragment is far smaller by default)
 DEFAULT_MAX_MESSAGE = 256 * 1024 * 1024
 
@@ -54,6 +58,7 @@ def open_websocket(
             compression=None,  # base64/JSON payloads: deflate costs CPU for little gain
             proxy=None,
             close_timeout=2,
+            **_LEGACY,
         )
     except InvalidStatus as exc:
         body = exc.response.body.decode("utf-8", "replace").strip() if exc.response.body else ""
@@ -212,14 +217,23 @@ class ProducerPool:
         self._url_for_topic = url_for_topic
         self._headers = headers
         self._sockets: dict[str, ProducerSocket] = {}
+        self._opening: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def get(self, topic: str) -> ProducerSocket:
         with self._lock:
             sock = self._sockets.get(topic)
+            if sock is not None and not sock.closed:
+                return sock
+            opening = self._opening.setdefault(topic, threading.Lock())
+        # connect outside the pool lock: a slow broker for one topic must not block the others
+        with opening:
+            with self._lock:
+                sock = self._sockets.get(topic)
             if sock is None or sock.closed:
                 sock = ProducerSocket(self._url_for_topic(topic), self._headers, topic=topic)
-                self._sockets[topic] = sock
+                with self._lock:
+                    self._sockets[topic] = sock
             return sock
 
     def close_idle(self, idle_seconds: float) -> None:
