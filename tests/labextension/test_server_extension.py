@@ -1,0 +1,150 @@
+"""The jupyter-server extension in a real ``jupyter server``: config, topics, embedded broker."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+from pathlib import Path
+
+import pytest
+
+from dasf_jupyter.backend import BackendModule
+from dasf_jupyter.broker.process import BrokerProcess
+from dasf_jupyter.jupyter.server.handlers import http_base
+from tests.conftest import port_open
+from tests.labextension.jupyterserver import JupyterServer
+
+pytest.importorskip("jupyter_server")
+
+
+def _wait_for(predicate, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.parametrize(
+    ("url", "base"),
+    [
+        ("ws://127.0.0.1:8000/ws", "http://127.0.0.1:8000"),
+        ("wss://hub.test/proxy/ws/?token=x", "https://hub.test/proxy"),
+    ],
+)
+def test_http_base_of_a_broker_url(url: str, base: str) -> None:
+    assert http_base(url) == base
+
+
+def test_embedded_broker_starts_and_stops_with_the_server(tmp_path: Path) -> None:
+    server = JupyterServer(tmp_path, env={"DASF_EMBEDDED_BROKER": "1", "DASF_BROKER_URL": ""})
+    server.start()
+    try:
+        config = server.get("/dasf/config")
+        assert config["embedded"] is True
+        url = config["broker_url"]
+        assert url.startswith("ws://127.0.0.1:") and url.endswith("/ws")
+        port = int(url.split(":")[2].split("/")[0])
+        assert port_open("127.0.0.1", port)
+        # a module served on the embedded broker shows up in the proxied discovery API
+        handle = BackendModule.from_path("dasf_jupyter.examples.climate", "srv-climate")
+        with handle.serve_in_background(url):
+            assert _wait_for(
+                lambda: any(t["name"] == "srv-climate" for t in server.get("/dasf/topics"))
+            ), server.log_tail()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            server.get("/dasf/config", token=None)
+        assert refused.value.code == 403
+    finally:
+        server.stop()
+    assert _wait_for(lambda: not port_open("127.0.0.1", port), 20), "broker outlived the server"
+
+
+def test_configured_broker_url_is_announced_and_proxied(tmp_path: Path) -> None:
+    with BrokerProcess(data_dir=tmp_path / "broker") as broker:
+        server = JupyterServer(
+            tmp_path,
+            env={"DASF_BROKER_URL": broker.url, "DASF_TOKEN": "", "DASF_EMBEDDED_BROKER": "0"},
+        )
+        server.start()
+        try:
+            config = server.get("/dasf/config")
+            assert config == {
+                "broker_url": broker.url,
+                "http_url": broker.http_url,
+                "token": None,
+                "embedded": False,
+                "proxy_url": "/dasf/ws",
+            }
+            assert isinstance(server.get("/dasf/topics"), list)
+        finally:
+            server.stop()
+
+
+def test_broker_is_callable_through_the_servers_websocket_proxy(tmp_path: Path) -> None:
+    from dasf_jupyter.client import connect
+    from dasf_jupyter.errors import DasfError
+
+    server = JupyterServer(tmp_path, env={"DASF_EMBEDDED_BROKER": "1", "DASF_BROKER_URL": ""})
+    server.start()
+    try:
+        config = server.get("/dasf/config")
+        module = BackendModule.from_path("dasf_jupyter.examples.climate", "proxied-climate")
+        with module.serve_in_background(config["broker_url"]):
+            proxy = f"ws://127.0.0.1:{server.port}{config['proxy_url']}"
+            # the Jupyter token authenticates at the proxy; the broker never sees it
+            conn = connect(proxy, server.token, timeout=30)
+            try:
+                assert conn.module("proxied-climate").add(a=2, b=3) == 5
+            finally:
+                conn.close()
+            with pytest.raises((DasfError, OSError)):
+                anonymous = connect(proxy, None, timeout=10)
+                try:
+                    anonymous.module("proxied-climate", timeout=10)
+                finally:
+                    anonymous.close()
+    finally:
+        server.stop()
+
+
+def test_without_any_broker_config_is_empty_and_topics_404(tmp_path: Path) -> None:
+    server = JupyterServer(tmp_path, env={"DASF_BROKER_URL": "", "DASF_EMBEDDED_BROKER": "0"})
+    server.start()
+    try:
+        assert server.get("/dasf/config")["broker_url"] is None
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            server.get("/dasf/topics")
+        assert missing.value.code == 404
+    finally:
+        server.stop()
+
+
+def test_unreachable_broker_gives_502_with_a_reason(tmp_path: Path) -> None:
+    from tests.conftest import free_port
+
+    dead = f"ws://127.0.0.1:{free_port()}/ws"
+    server = JupyterServer(tmp_path, env={"DASF_BROKER_URL": dead, "DASF_EMBEDDED_BROKER": "0"})
+    server.start()
+    try:
+        with pytest.raises(urllib.error.HTTPError) as bad:
+            server.get("/dasf/topics")
+        assert bad.value.code == 502
+        assert b"cannot reach the broker" in bad.value.read()
+    finally:
+        server.stop()
+
+
+def test_embedded_broker_does_not_outlive_a_killed_server(tmp_path: Path) -> None:
+    server = JupyterServer(tmp_path, env={"DASF_EMBEDDED_BROKER": "1", "DASF_BROKER_URL": ""})
+    server.start()
+    try:
+        url = server.get("/dasf/config")["broker_url"]
+        port = int(url.split(":")[2].split("/")[0])
+        assert port_open("127.0.0.1", port)
+        server.process.kill()  # no cleanup hooks run: the watchdog must stop the broker
+        server.process.wait(10)
+    finally:
+        server.stop()
+    assert _wait_for(lambda: not port_open("127.0.0.1", port), 30), "orphaned broker"
