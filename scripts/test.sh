@@ -2,6 +2,7 @@
 # Sets up everything on a fresh machine and runs the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/setup-system.sh
 bash scripts/setup.sh test
 .venv/bin/ruff check dasf_jupyter tests benchmarks
 .venv/bin/python -m pytest -p no:cacheprovider "$@"
