@@ -1,0 +1,186 @@
+"""The ``dasf`` command: serve a module, show its schema, call it, list modules."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .errors import DasfError
+
+EXIT_OK, EXIT_REMOTE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """The command line cannot be carried out as given (exit code 2)."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dasf", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    token_help = "broker token (default: $DASF_TOKEN)"
+
+    serve = sub.add_parser("serve", help="serve a Python file or module as a backend module")
+    serve.add_argument("target", help="file.py or dotted module name")
+    serve.add_argument("--topic", "-t", required=True, help="the request topic to serve")
+    serve.add_argument("--url", required=True, help="broker websocket URL, e.g. ws://host/ws")
+    serve.add_argument("--token", default=os.environ.get("DASF_TOKEN"), help=token_help)
+    serve.add_argument("--workers", type=int, default=4, help="parallel calls (default 4)")
+    serve.add_argument("--queue-size", type=int, default=None, help="calls waiting at most")
+    serve.add_argument("--traceback", action="store_true", help="send tracebacks with errors")
+
+    schema = sub.add_parser("schema", help="print the api_info JSON of a file or module")
+    schema.add_argument("target", help="file.py or dotted module name")
+    schema.add_argument("--topic", "-t", default=None, help="topic name to put in the schema")
+
+    call = sub.add_parser("call", help="call a function of a served module, print the result")
+    call.add_argument("url", help="broker websocket URL")
+    call.add_argument("topic", help="the module's topic")
+    call.add_argument("func", help="function name, or Class.method")
+    call.add_argument("--json", default="{}", help="arguments as a JSON object")
+    call.add_argument("--init", default="{}", help="constructor arguments for Class.method")
+    call.add_argument("--token", default=os.environ.get("DASF_TOKEN"), help=token_help)
+    call.add_argument("--timeout", type=float, default=600.0, help="seconds (default 600)")
+    call.add_argument("--raw", action="store_true", help="print the result's wire JSON")
+
+    modules = sub.add_parser("modules", help="list the modules a broker knows")
+    modules.add_argument("url", help="broker websocket URL")
+    modules.add_argument("--token", default=os.environ.get("DASF_TOKEN"), help=token_help)
+    return parser
+
+
+def _json_object(text: str, option: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{option} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"{option} must be a JSON object like '{{\"a\": 1}}'")
+    return value
+
+
+def _load_module(target: str, topic: str, **options: Any) -> Any:
+    from .backend import BackendModule
+
+    try:
+        return BackendModule.from_path(target, topic, **options)
+    except (ImportError, OSError, SyntaxError, ValueError, TypeError) as exc:
+        raise UsageError(f"cannot load {target!r}: {exc}") from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    module = _load_module(
+        args.target,
+        args.topic,
+        max_workers=args.workers,
+        queue_size=args.queue_size,
+        send_traceback=args.traceback,
+    )
+    print(f"serving {args.target} on topic {args.topic!r} at {args.url}", file=sys.stderr)
+    module.serve(args.url, args.token)
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    topic = args.topic or _default_topic(args.target)
+    print(json.dumps(_load_module(args.target, topic).api_info(), indent=2))
+    return EXIT_OK
+
+
+def _default_topic(target: str) -> str:
+    stem = os.path.splitext(os.path.basename(target))[0] if target.endswith(".py") else target
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in stem) or "module"
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    from .client import connect
+
+    arguments = _json_object(args.json, "--json")
+    init = _json_object(args.init, "--init")
+    with connect(args.url, args.token, timeout=args.timeout) as conn:
+        remote = conn.module(args.topic)
+        function = _find_function(remote, args.func, init)
+        try:
+            request = function.request(**arguments)
+        except TypeError as exc:
+            raise UsageError(str(exc)) from None
+        if args.raw:
+            print(json.dumps(conn.call(args.topic, request, timeout=args.timeout), indent=2))
+            return EXIT_OK
+        print(_render(function(**arguments)))
+    return EXIT_OK
+
+
+def _find_function(remote: Any, name: str, init: dict[str, Any]) -> Any:
+    from .client import RemoteClass
+
+    owner, _, method = name.partition(".")
+    available = ", ".join(n for n in dir(remote) if n not in ("api_info", "description", "topic"))
+    try:
+        member = remote[owner]
+    except KeyError:
+        message = f"topic {remote.topic!r} has no {owner!r} (available: {available})"
+        raise UsageError(message) from None
+    if isinstance(member, RemoteClass):
+        if not method or method not in member.methods:
+            raise UsageError(f"name a method of {owner}: {', '.join(member.methods)}")
+        try:
+            return getattr(member(**init), method)
+        except TypeError as exc:
+            raise UsageError(str(exc)) from None
+    if method:
+        raise UsageError(f"{owner!r} is a function, not a class")
+    return member
+
+
+def _render(value: Any) -> str:
+    """JSON for plain values; repr for xarray, pandas and numpy objects."""
+    try:
+        return json.dumps(value, indent=2, allow_nan=True)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def cmd_modules(args: argparse.Namespace) -> int:
+    from .client import connect
+
+    with connect(args.url, args.token) as conn:
+        infos = conn.modules()
+    if not infos:
+        print("no modules")
+        return EXIT_OK
+    width = max(len("TOPIC"), *(len(i.topic) for i in infos))
+    print(f"{'TOPIC':<{width}}  {'ONLINE':<7} DESCRIPTION")
+    for info in infos:
+        online = {True: "yes", False: "no", None: "?"}[info.online]
+        summary = (info.description or "").strip().split("\n")[0][:80]
+        print(f"{info.topic:<{width}}  {online:<7} {summary}")
+    return EXIT_OK
+
+
+_COMMANDS = {"serve": cmd_serve, "schema": cmd_schema, "call": cmd_call, "modules": cmd_modules}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``dasf``; returns the exit code (0 ok, 1 remote error, 2 usage)."""
+    args = _parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"dasf {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DasfError as exc:
+        print(f"dasf {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_REMOTE
+    except ValueError as exc:  # a malformed URL or topic name
+        print(f"dasf {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""A client's connection to a DASF broker: raw calls, module discovery, lifecycle."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConnectionLost, DasfError, ProtocolError
+from ..protocol import DEFAULT_FRAGMENT_SIZE, MessageType, Prop, encode_json_payload
+from ..protocol.envelope import Envelope
+from ..protocol.fragments import DEFAULT_MAX_PAYLOAD
+from ..transport import BrokerUrl, ProducerPool, auth_headers, check_topic
+from .channel import TopicChannel
+from .discovery import ModuleInfo, list_modules
+from .pending import LogCallback, PendingCall, ProgressCallback
+
+if TYPE_CHECKING:
+    from .stubs import RemoteModule
+
+#: api_info extension key of dasf-jupyter backends (reference peers ignore unknown keys)
+API_INFO_EXTENSION = "x-dasf-jupyter"
+DEFAULT_DISCOVERY_TIMEOUT = 10.0
+
+
+class Connection:
+    """Calls backend modules through one broker; thread-safe; a context manager.
+
+    Per request topic it keeps one producer socket and one consumer on a private response
+    topic; any number of concurrent calls share them.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        timeout: float = 600.0,
+        headers: dict[str, str] | None = None,
+        discovery_timeout: float = DEFAULT_DISCOVERY_TIMEOUT,
+        fragment_size: int = DEFAULT_FRAGMENT_SIZE,
+        max_payload: int = DEFAULT_MAX_PAYLOAD,
+    ) -> None:
+        if not timeout > 0 or timeout == float("inf"):
+            raise ValueError("timeout must be a finite positive number of seconds")
+        self.broker = BrokerUrl.parse(url)
+        self.url = url
+        self.timeout = timeout
+        self.discovery_timeout = discovery_timeout
+        self.fragment_size = fragment_size
+        self.max_payload = max_payload
+        self._headers = {**auth_headers(token), **(headers or {})}
+        self._channels: dict[str, TopicChannel] = {}
+        self._lock = threading.Lock()
+        self._contexts = itertools.count(1)
+        self._fragmenting_topics: set[str] = set()
+        self._pongs = ProducerPool(self.broker.producer, self._headers)
+        self._closed = False
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<dasf Connection to {self.broker}>"
+
+    # -- raw calls ---------------------------------------------------------------------------
+
+    def submit(
+        self,
+        topic: str,
+        request: dict[str, Any],
+        *,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        on_log: LogCallback | None = None,
+    ) -> Future[Any]:
+        """Send a request payload; the future resolves with the raw JSON result."""
+        return self._start(topic, request, timeout, on_progress, on_log).future
+
+    def call(
+        self,
+        topic: str,
+        request: dict[str, Any],
+        *,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        on_log: LogCallback | None = None,
+    ) -> Any:
+        """Send a request payload and wait for its raw JSON result."""
+        return wait_for(self._start(topic, request, timeout, on_progress, on_log))
+
+    def api_info(self, topic: str, *, timeout: float | None = None) -> dict[str, Any]:
+        """The module's api_info (ModuleAPIModel as a dict); ModuleNotServed if none answers."""
+        call = self._new_call(topic, "api_info", timeout or self.discovery_timeout, discovery=True)
+        self._channel(topic).send(
+            call, Envelope("", {Prop.MESSAGE_TYPE: MessageType.API_INFO.value}), None
+        )
+        info = wait_for(call)
+        if not isinstance(info, dict) or not isinstance(info.get("functions", []), list):
+            raise ProtocolError(f"topic {topic!r} answered api_info with {str(info)[:200]!r}")
+        extension = info.get(API_INFO_EXTENSION)
+        if isinstance(extension, dict) and extension.get("request_fragments"):
+            self._fragmenting_topics.add(topic)
+        else:
+            self._fragmenting_topics.discard(topic)
+        return info
+
+    def module(self, topic: str, *, timeout: float | None = None) -> RemoteModule:
+        """Discover the module served on ``topic`` and return callable stubs for it."""
+        from .stubs import RemoteModule
+
+        return RemoteModule(self, topic, self.api_info(topic, timeout=timeout))
+
+    def modules(self) -> list[ModuleInfo]:
+        """Modules the broker knows (needs the discovery API of the dasf-jupyter broker)."""
+        return list_modules(self.broker.http_base, self._headers)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close every socket; calls still pending fail with ConnectionLost."""
+        with self._lock:
+            self._closed = True
+            channels = list(self._channels.values())
+            self._channels.clear()
+        for channel in channels:
+            channel.close()
+        self._pongs.close()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _start(
+        self,
+        topic: str,
+        request: dict[str, Any],
+        timeout: float | None,
+        on_progress: ProgressCallback | None,
+        on_log: LogCallback | None,
+    ) -> PendingCall:
+        if not isinstance(request, dict):
+            raise TypeError(f"a request must be a dict, got {type(request).__name__}")
+        what = f"{request.get('func_name') or request.get('class_name') or 'request'}()"
+        call = self._new_call(topic, what, timeout, on_progress=on_progress, on_log=on_log)
+        envelope = Envelope(
+            encode_json_payload(request), {Prop.MESSAGE_TYPE: MessageType.REQUEST.value}
+        )
+        fragment_size = self.fragment_size if topic in self._fragmenting_topics else None
+        self._channel(topic).send(call, envelope, fragment_size)
+        return call
+
+    def _new_call(
+        self, topic: str, what: str, timeout: float | None, **options: Any
+    ) -> PendingCall:
+        check_topic(topic)
+        # digits only: dasf-broker-django stores requestContext in an integer column
+        context = str(next(self._contexts))
+        return PendingCall(context, topic, what, timeout or self.timeout, **options)
+
+    def _channel(self, topic: str) -> TopicChannel:
+        with self._lock:
+            if self._closed:
+                raise DasfError("this connection is closed; open a new one with connect()")
+            channel = self._channels.get(topic)
+            if channel is None or not channel.alive:
+                if channel is not None:
+                    channel.close()
+                try:
+                    channel = TopicChannel(
+                        self.broker,
+                        self._headers,
+                        topic,
+                        max_payload=self.max_payload,
+                        send_pong=self._send_pong,
+                    )
+                except ConnectionLost as exc:
+                    raise ConnectionLost(
+                        f"{exc} — is the broker running, and is {self.url!r} its websocket URL?"
+                    ) from None
+                self._channels[topic] = channel
+            return channel
+
+    def _send_pong(self, topic: str, envelope: Envelope) -> None:
+        # off the reader thread: opening the producer socket may take a moment
+        def publish() -> None:
+            try:
+                self._pongs.get(topic).publish_nowait(envelope)
+            except (DasfError, ValueError):
+                pass  # politeness only: a lost pong costs nothing but a stale status page
+
+        threading.Thread(target=publish, name="dasf-client-pong", daemon=True).start()
+
+
+def wait_for(call: PendingCall) -> Any:
+    """Block until ``call`` ends; its deadline (reset by progress) bounds the wait."""
+    while True:
+        try:
+            return call.future.result(timeout=max(call.remaining(), 0.0) + 1.0)
+        except FutureTimeout:
+            # CallTimeout is a TimeoutError too: only a future still pending means "wait on"
+            if call.future.done():
+                raise
+            if call.remaining() <= 0:
+                call.expire()
+
+
+def connect(
+    url: str,
+    token: str | None = None,
+    *,
+    timeout: float = 600.0,
+    headers: dict[str, str] | None = None,
+    **options: Any,
+) -> Connection:
+    """Open a :class:`Connection` to the broker at ``url`` (e.g. ``ws://host:8000/ws``)."""
+    return Connection(url, token, timeout=timeout, headers=headers, **options)

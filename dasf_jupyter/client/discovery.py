@@ -1,0 +1,82 @@
+"""Listing the modules a broker knows, through its HTTP discovery API."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import BrokerError, DasfError
+
+TOPICS_PATH = "/api/topics/"
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    """One topic as the broker's discovery API describes it."""
+
+    topic: str
+    description: str | None = None
+    online: bool | None = None
+    api_info: dict[str, Any] | None = field(default=None, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> ModuleInfo:
+        topic = obj.get("topic") or obj.get("slug") or obj.get("name")
+        if not isinstance(topic, str):
+            raise BrokerError(f"the discovery API returned an entry without a topic: {obj!r}")
+        online = obj.get("online", obj.get("is_online"))
+        description = obj.get("description")
+        api_info = obj.get("api_info")
+        return cls(
+            topic=topic,
+            description=description if isinstance(description, str) else None,
+            online=online if isinstance(online, bool) else None,
+            api_info=api_info if isinstance(api_info, dict) else None,
+            raw=obj,
+        )
+
+
+def parse_topic_list(data: Any) -> list[ModuleInfo]:
+    """Entries of a discovery answer: a JSON list, or a paginated ``{"results": [...]}``."""
+    if isinstance(data, dict):
+        data = data.get("results", data.get("topics"))
+    if not isinstance(data, list):
+        raise BrokerError("the broker's discovery API did not answer with a list of topics")
+    return [ModuleInfo.from_json(item) for item in data if isinstance(item, dict)]
+
+
+def list_modules(
+    http_base: str, headers: dict[str, str], timeout: float = 10.0
+) -> list[ModuleInfo]:
+    """GET ``<http_base>/api/topics/`` and parse it; clear errors for brokers without it."""
+    url = http_base.rstrip("/") + TOPICS_PATH
+    request = urllib.request.Request(url, headers={"Accept": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
+            body = answer.read()
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            raise DasfError(
+                f"the broker at {http_base} has no discovery API ({url} answered 404); "
+                "brokers such as dasf-broker-django cannot list modules — ask for the topic "
+                "name and use connect(...).module(topic)"
+            ) from None
+        if exc.code in (401, 403):
+            raise BrokerError(
+                f"the broker refused to list modules (HTTP {exc.code}); pass a token that may "
+                "view topics"
+            ) from None
+        raise BrokerError(f"listing modules failed: HTTP {exc.code} from {url}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise BrokerError(f"cannot reach the broker's discovery API at {url}: {exc}") from None
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise DasfError(
+            f"{url} did not answer with JSON; this broker seems to have no discovery API"
+        ) from None
+    return parse_topic_list(data)
