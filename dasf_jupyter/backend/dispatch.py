@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -20,6 +21,7 @@ from ..errors import ProtocolError
 from ..protocol import (
     DEFAULT_FRAGMENT_SIZE,
     Envelope,
+    FragmentAssembler,
     MessageType,
     Prop,
     Status,
@@ -27,6 +29,7 @@ from ..protocol import (
     decode_json_payload,
     encode_json_payload,
     encode_text_payload,
+    fragment_index,
     is_rpc_message,
     split_payload,
 )
@@ -41,6 +44,8 @@ EXECUTION_PREFIX = "error executing request: "
 OVERFLOW_MESSAGE = "request rejected due to queue overflow, try again later"
 SHUTDOWN_MESSAGE = "request rejected because the module is shutting down, try again later"
 NO_INFO_MESSAGE = "This module does not provide capability information."
+#: partial fragmented requests older than this are dropped
+FRAGMENT_TIMEOUT = 300.0
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,7 @@ class Dispatcher:
         send_traceback: bool = False,
         fragment_size: int = DEFAULT_FRAGMENT_SIZE,
         forward_output: bool = False,
+        max_request_size: int = 1 << 30,
     ) -> None:
         if fragment_size <= 0:
             raise ValueError("fragment_size must be positive")
@@ -99,6 +105,8 @@ class Dispatcher:
         self.send_traceback = send_traceback
         self.fragment_size = fragment_size
         self.forward_output = forward_output
+        self._fragments = FragmentAssembler(max_payload=max_request_size)
+        self._fragments_lock = threading.Lock()
 
     # -- routing (receive loop; must be quick) --------------------------------------------
 
@@ -131,7 +139,7 @@ class Dispatcher:
                 extra = {Prop.INFO: "This module does not provide api information."}
             return Decision([self.reply(topic, context, MessageType.RESPONSE, **extra)])
         if kind == MessageType.REQUEST:
-            return Decision(job=Job(envelope, topic, context))
+            return self._request(envelope, topic, context)
         if kind == MessageType.PONG:
             log.info("pong received from %s (context %s)", topic, context)
         elif kind == MessageType.RESPONSE:
@@ -139,6 +147,28 @@ class Dispatcher:
         else:
             log.warning("ignoring unsupported message type %r", kind)
         return Decision()
+
+    def _request(self, envelope: Envelope, topic: str, context: str) -> Decision:
+        """A job for a whole request; fragments of a large request are collected first."""
+        job = Job(envelope, topic, context)
+        try:
+            index = fragment_index(envelope.properties)
+            if index is None:
+                return Decision(job=job)
+            with self._fragments_lock:
+                self._fragments.expire(FRAGMENT_TIMEOUT)
+                payload = self._fragments.add((topic, context), *index, envelope.payload)
+        except ProtocolError as exc:
+            return Decision([self.error_reply(job, f"invalid request fragments: {exc}", exc)])
+        if payload is None:
+            return Decision()
+        props = {
+            k: v
+            for k, v in envelope.properties.items()
+            if k not in (Prop.FRAGMENT, Prop.NUM_FRAGMENTS)
+        }
+        whole = Envelope(payload, props, envelope.context, envelope.message_id)
+        return Decision(job=Job(whole, topic, context))
 
     def reply(
         self, topic: str, context: str, kind: MessageType, payload: str = "", **properties: Any

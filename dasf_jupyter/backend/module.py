@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..protocol import DEFAULT_FRAGMENT_SIZE
+from ..protocol import API_INFO_EXTENSION, DEFAULT_FRAGMENT_SIZE
 from ..transport import auth_headers, check_topic
 from .dispatch import Dispatcher
 from .schema import ModuleSchema, load_members
@@ -60,8 +60,17 @@ class BackendModule:
         return cls(topic, members, **kwargs)
 
     def api_info(self) -> dict:
-        """The ``ModuleAPIModel`` answer to ``api_info`` (PROTOCOL.md §11)."""
-        return self.schema.api_info()
+        """The ``ModuleAPIModel`` answer to ``api_info`` (PROTOCOL.md §11).
+
+        It also carries our extension key, which reference peers ignore: the module's
+        description and that it reassembles fragmented requests.
+        """
+        info = self.schema.api_info()
+        info[API_INFO_EXTENSION] = {
+            "request_fragments": True,
+            "description": self.schema.description,
+        }
+        return info
 
     def info_schema(self) -> dict:
         """The module JSON Schema answered to ``info``."""

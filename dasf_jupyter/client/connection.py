@@ -9,7 +9,13 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConnectionLost, DasfError, ProtocolError
-from ..protocol import DEFAULT_FRAGMENT_SIZE, MessageType, Prop, encode_json_payload
+from ..protocol import (
+    API_INFO_EXTENSION,
+    DEFAULT_FRAGMENT_SIZE,
+    MessageType,
+    Prop,
+    encode_json_payload,
+)
 from ..protocol.envelope import Envelope
 from ..protocol.fragments import DEFAULT_MAX_PAYLOAD
 from ..transport import BrokerUrl, ProducerPool, auth_headers, check_topic
@@ -21,7 +27,6 @@ if TYPE_CHECKING:
     from .stubs import RemoteModule
 
 #: api_info extension key of dasf-jupyter backends (reference peers ignore unknown keys)
-API_INFO_EXTENSION = "x-dasf-jupyter"
 DEFAULT_DISCOVERY_TIMEOUT = 10.0
 
 

@@ -8,6 +8,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from ..codecs import encode_by_schema
+from ..protocol import API_INFO_EXTENSION
 from .pending import LogCallback, ProgressCallback
 from .results import decode_result
 from .signature import RemoteParameters
@@ -192,6 +193,15 @@ class RemoteClass(_Routine):
         return f"<remote class {self.name}{self.__signature__} on {self.topic!r}>"
 
 
+def module_description(api_info: dict[str, Any]) -> str | None:
+    """The module's description: our extension key, else a non-generic schema description."""
+    extension = api_info.get(API_INFO_EXTENSION)
+    if isinstance(extension, dict) and extension.get("description"):
+        return str(extension["description"])
+    text = (api_info.get("rpc_schema") or {}).get("description")
+    return text if text and text != "The member to call." else None
+
+
 class RemoteModule:
     """The functions and classes a backend module serves on ``topic``."""
 
@@ -199,8 +209,7 @@ class RemoteModule:
         self.connection = connection
         self.topic = topic
         self.api_info = api_info
-        schema = api_info.get("rpc_schema") or {}
-        self.description: str | None = schema.get("description")
+        self.description = module_description(api_info)
         self._members: dict[str, RemoteFunction | RemoteClass] = {}
         for api in api_info.get("functions", []):
             self._members[api["name"]] = RemoteFunction(connection, topic, api)

@@ -20,9 +20,10 @@ from .envelope import (
     message_type_of,
 )
 from .fragments import DEFAULT_FRAGMENT_SIZE, FragmentAssembler, fragment_index, split_payload
-from .messages import STATUS_PING_TOPIC, MessageType, Prop, Status
+from .messages import API_INFO_EXTENSION, STATUS_PING_TOPIC, MessageType, Prop, Status
 
 __all__ = [
+    "API_INFO_EXTENSION",
     "DEFAULT_FRAGMENT_SIZE",
     "STATUS_PING_TOPIC",
     "Envelope",

@@ -44,5 +44,9 @@ class Prop:
     CODEC = "dasf_codec"
 
 
+#: top-level api_info key with dasf-jupyter's capabilities (reference peers ignore it):
+#: ``{"request_fragments": bool, "description": str | None}``
+API_INFO_EXTENSION = "x-dasf-jupyter"
+
 #: the topic that dasf-broker-django reserves for replies to its own probes
 STATUS_PING_TOPIC = "status-ping"
