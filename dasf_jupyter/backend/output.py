@@ -128,12 +128,15 @@ class _Installation:
     def acquire(self) -> None:
         with self.lock:
             self.users += 1
-            if self.users > 1:
-                return
-            self.stdout = _RoutedStream(sys.stdout, "stdout", "INFO")
-            self.stderr = _RoutedStream(sys.stderr, "stderr", "ERROR")
-            sys.stdout, sys.stderr = self.stdout, self.stderr  # type: ignore[assignment]
-            logging.getLogger().addHandler(self.handler)
+            if self.users == 1:
+                logging.getLogger().addHandler(self.handler)
+            # (re)install on every call: pytest or Jupyter may have replaced the streams since
+            if sys.stdout is not self.stdout:
+                self.stdout = _RoutedStream(sys.stdout, "stdout", "INFO")
+                sys.stdout = self.stdout  # type: ignore[assignment]
+            if sys.stderr is not self.stderr:
+                self.stderr = _RoutedStream(sys.stderr, "stderr", "ERROR")
+                sys.stderr = self.stderr  # type: ignore[assignment]
 
     def release(self) -> None:
         with self.lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 import threading
@@ -64,3 +65,30 @@ def test_a_failing_sink_does_not_break_the_call():
 
     with forward_output(broken):
         print("still fine")
+
+
+def test_prints_are_forwarded_after_someone_replaced_stdout_during_another_call():
+    first: list[dict] = []
+    second: list[dict] = []
+    inside = threading.Event()
+    leave = threading.Event()
+
+    def long_call() -> None:
+        with forward_output(first.append):
+            inside.set()
+            leave.wait(10)
+
+    thread = threading.Thread(target=long_call)
+    thread.start()
+    assert inside.wait(10)
+    original = sys.stdout
+    sys.stdout = replacement = io.StringIO()  # what pytest's capture or Jupyter do
+    try:
+        with forward_output(second.append):
+            print("from the second call")
+    finally:
+        leave.set()
+        thread.join(10)
+        sys.stdout = original
+    assert {"level": "INFO", "message": "from the second call", "logger": "stdout"} in second
+    assert replacement.getvalue() == ""
