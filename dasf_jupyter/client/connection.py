@@ -73,6 +73,11 @@ class Connection:
     def __repr__(self) -> str:
         return f"<dasf Connection to {self.broker}>"
 
+    @property
+    def authenticated(self) -> bool:
+        """Whether the connection sends credentials (a token or an Authorization header)."""
+        return any(key.lower() == "authorization" for key in self._headers)
+
     # -- raw calls ---------------------------------------------------------------------------
 
     def submit(

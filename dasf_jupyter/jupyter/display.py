@@ -124,7 +124,7 @@ def remote_function_markdown(function: RemoteFunction | RemoteClass) -> str:
 def connection_html(connection: Connection) -> str:
     """Broker URL and state; never the token."""
     state = "closed" if getattr(connection, "_closed", False) else "open"
-    token = "with token" if getattr(connection, "_token", None) else "anonymous"
+    token = "with token" if connection.authenticated else "anonymous"
     return (
         f"<div><b>DASF connection</b> to <code>{_e(connection.url)}</code> "
         f"({_e(state)}, {_e(token)}, timeout {connection.timeout:g} s)</div>"
@@ -159,12 +159,17 @@ class ModuleTable:
     """The modules a broker knows; a rich table in notebooks, text elsewhere."""
 
     def __init__(
-        self, modules: list[ModuleInfo], served: dict[str, list[str]] | None = None
+        self,
+        modules: list[ModuleInfo],
+        served: dict[str, list[str]] | None = None,
+        served_descriptions: dict[str, str | None] | None = None,
     ) -> None:
         self.modules = list(modules)
         #: cell modules this kernel serves (topic → member names): known before the broker's
         #: next liveness probe has seen them
         self.served = dict(served or {})
+        #: their descriptions, shown whether or not the broker has seen the module yet
+        self.served_descriptions = dict(served_descriptions or {})
         known = {info.topic for info in self.modules}
         self.modules += [ModuleInfo(t, None, True) for t in self.served if t not in known]
 
@@ -177,11 +182,13 @@ class ModuleTable:
                 members = [m.get("name") for m in info.api_info.get("functions", [])]
                 members += [c.get("name") for c in info.api_info.get("classes", [])]
             online = {True: "yes", False: "no", None: "?"}[info.online]
+            description = info.description
             if info.topic in self.served:
                 online = "yes (this kernel)"
                 members = members or self.served[info.topic]
+                description = description or self.served_descriptions.get(info.topic)
             members_text = ", ".join(str(m) for m in members if m)
-            rows.append((info.topic, _summary(info.description), online, members_text))
+            rows.append((info.topic, _summary(description), online, members_text))
         return rows
 
     def __len__(self) -> int:
