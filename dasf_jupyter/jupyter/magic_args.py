@@ -10,6 +10,7 @@ from IPython.core.error import UsageError
 
 USAGE = """\
 %dasf connect [URL] [--token T] [--timeout S]   connect (no URL: the notebook's broker)
+      [--trust TOPIC=SHA256:FP ...] [--identity PATH] [--encrypt auto|always]
 %dasf disconnect | status | modules | served
 %dasf use TOPIC [as NAME]                       bind a remote module to a variable
 %dasf form TOPIC[.FUNCTION]                     a form to call a function
@@ -17,6 +18,8 @@ USAGE = """\
 %dasf stop TOPIC | --all                        stop serving cell modules
 %dasf export TOPIC PATH.py                      write a served cell as a module file
 %%dasf module TOPIC [--description D]           serve the functions/classes of this cell
+      [--security plain|encrypted-optional|encrypted-required] [--key PATH]
+      [--allow-list FILE]
 %dasf help                                      this text"""
 
 
@@ -49,6 +52,20 @@ def subcommand_parsers() -> dict[str, MagicArgumentParser]:
         "--token", help="access token (better: %%config DasfMagics.token or DASF_TOKEN)"
     )
     p.add_argument("--timeout", type=float, help="seconds to wait for answers")
+    p.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="TOPIC=FINGERPRINT",
+        help="the module key fingerprint (SHA256:...) to expect from TOPIC; repeatable",
+    )
+    p.add_argument("--identity", help="identity key (from `dasf keygen`) to sign requests")
+    p.add_argument(
+        "--encrypt",
+        choices=["auto", "always"],
+        default="auto",
+        help="auto: seal requests to modules that offer a key; always: refuse others",
+    )
     parsers["disconnect"] = parser("disconnect", "Close the connection.")
     parsers["status"] = parser("status", "Show the connection and the served cell modules.")
     parsers["modules"] = parser("modules", "List the modules the broker knows.")
@@ -67,7 +84,31 @@ def subcommand_parsers() -> dict[str, MagicArgumentParser]:
     p = parsers["module"] = parser("module", "Serve this cell's functions and classes.")
     p.add_argument("topic")
     p.add_argument("--description", "-d", help="module description (default: cell docstring)")
+    p.add_argument(
+        "--security",
+        choices=["plain", "encrypted-optional", "encrypted-required"],
+        default="plain",
+        help="end-to-end encryption of this module's requests and replies",
+    )
+    p.add_argument("--key", help="module key file (default: per-user key of the topic)")
+    p.add_argument(
+        "--allow-list", metavar="FILE", help="public keys allowed to call (signed requests only)"
+    )
     return parsers
+
+
+def parse_trust(items: list[str]) -> dict[str, str]:
+    """``["topic=SHA256:abc"]`` → ``{"topic": "SHA256:abc"}``; UsageError if malformed."""
+    trust: dict[str, str] = {}
+    for item in items:
+        topic, eq, fingerprint = item.partition("=")
+        if not eq or not topic or not fingerprint.startswith("SHA256:"):
+            raise UsageError(
+                f"--trust expects TOPIC=SHA256:FINGERPRINT, got {item!r} (the module's "
+                "fingerprint is printed by `dasf serve` and in its api_info)"
+            )
+        trust[topic] = fingerprint
+    return trust
 
 
 def split_target(text: str) -> tuple[str, str]:

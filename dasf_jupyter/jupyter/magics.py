@@ -7,7 +7,6 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from IPython.display import display
 from traitlets import Bool, Float, Unicode
 from traitlets.config import Configurable
 
@@ -15,6 +14,7 @@ from .magic_args import (
     USAGE,
     HelpShown,
     parse_call,
+    parse_trust,
     parse_use,
     subcommand_parsers,
 )
@@ -86,7 +86,10 @@ class DasfMagics(Magics, Configurable):
         if timeout <= 0:
             raise UsageError("--timeout must be a positive number of seconds")
         url = args.url or self.broker_url or None
-        location = self.session.connect(url, args.token or self.token or None, timeout)
+        security = {"trust": parse_trust(args.trust), "encrypt": args.encrypt}
+        if args.identity:
+            security["identity"] = args.identity
+        location = self.session.connect(url, args.token or self.token or None, timeout, **security)
         where = {
             "embedded": "the notebook's embedded broker (started by this kernel)",
             "jupyter-server": "the broker of the Jupyter server",
@@ -128,7 +131,7 @@ class DasfMagics(Magics, Configurable):
         )
         print(f"{name} = module {args.topic!r}: {members}")
 
-    def cmd_form(self, args: Any) -> None:
+    def cmd_form(self, args: Any) -> Any:
         from .form_runner import module_form
 
         topic, _, member = args.target.partition(".")
@@ -137,7 +140,8 @@ class DasfMagics(Magics, Configurable):
             form = module_form(connection, topic, member or None, self.user_ns, self.timeout)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        display(form)
+        # returned, not displayed: the cell shows it, and ``form = %dasf form …`` keeps it
+        return form
 
     def call(self, rest: str) -> Any:
         topic, member, kwargs = parse_call(rest, self.user_ns)
@@ -178,10 +182,21 @@ class DasfMagics(Magics, Configurable):
         if self.session.connection is None:
             self.cmd_connect(self.parsers["connect"].parse_args([]))
         replaced = args.topic in self.session.served
-        served = self.session.serve_cell(args.topic, cell, self.user_ns, args.description)
+        served = self.session.serve_cell(
+            args.topic,
+            cell,
+            self.user_ns,
+            args.description,
+            security=args.security,
+            key_path=args.key,
+            allow_list=args.allow_list,
+            require_auth=args.allow_list is not None,
+        )
         verb = "re-serving" if replaced else "serving"
         names = ", ".join(served.cell.member_names)
         print(f"{verb} {args.topic!r} from this kernel: {names}")
+        if args.security != "plain":
+            print(f"{args.security}, key fingerprint {served.fingerprint}")
 
 
 def complete_dasf(_shell: Any, event: Any) -> list[str]:

@@ -86,7 +86,7 @@ class NotebookFunction(RemoteFunction):
     """A :class:`RemoteFunction` whose plain calls show progress as a bar in a kernel."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._options.get("on_progress") is not None or not in_kernel():
+        if self._on_progress is not None or not in_kernel():
             return super().__call__(*args, **kwargs)
         progress = CallProgress(self.__qualname__)
         return progress.wait(self.submit(*args, on_progress=progress.reports.put, **kwargs))

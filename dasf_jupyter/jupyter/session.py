@@ -33,6 +33,8 @@ class ServedCell:
 
     cell: CellModule
     handle: Any  # backend ServeHandle
+    #: the module key's fingerprint when it encrypts (what clients pass to --trust)
+    fingerprint: str | None = None
 
     @property
     def running(self) -> bool:
@@ -67,13 +69,21 @@ class DasfSession:
         return BrokerLocation(self.embedded.ensure(), None, "embedded")
 
     def connect(
-        self, url: str | None = None, token: str | None = None, timeout: float = 600.0
+        self,
+        url: str | None = None,
+        token: str | None = None,
+        timeout: float = 600.0,
+        **security: Any,
     ) -> BrokerLocation:
-        """(Re)connect; cell modules keep serving on the broker they started on."""
+        """(Re)connect; cell modules keep serving on the broker they started on.
+
+        ``security``: ``trust``, ``identity``, ``encrypt``, ``known_modules`` of
+        :func:`~dasf_jupyter.client.connect`.
+        """
         from ..client import connect
 
         location = self.locate(url, token)
-        connection = connect(location.url, location.token, timeout=timeout)
+        connection = connect(location.url, location.token, timeout=timeout, **security)
         with self._lock:
             old, self.connection, self.location = self.connection, connection, location
         if old is not None:
@@ -103,8 +113,12 @@ class DasfSession:
 
     def modules(self) -> ModuleTable:
         """The broker's modules as a displayable table."""
-        served = {t: s.cell.member_names for t, s in self.served.items() if s.running}
-        return ModuleTable(self.require().modules(), served=served)
+        running = {t: s for t, s in self.served.items() if s.running}
+        return ModuleTable(
+            self.require().modules(),
+            served={t: s.cell.member_names for t, s in running.items()},
+            served_descriptions={t: s.cell.description for t, s in running.items()},
+        )
 
     def status(self) -> dict[str, Any]:
         """Connection facts for ``%dasf status`` (the token only as ``set``/``not set``)."""
@@ -122,18 +136,28 @@ class DasfSession:
     # -- cell modules -------------------------------------------------------------------
 
     def serve_cell(
-        self, topic: str, source: str, namespace: dict[str, Any], description: str | None = None
+        self,
+        topic: str,
+        source: str,
+        namespace: dict[str, Any],
+        description: str | None = None,
+        **security: Any,
     ) -> ServedCell:
-        """Run the cell as a module and serve it (replacing an earlier one on ``topic``)."""
+        """Run the cell as a module and serve it (replacing an earlier one on ``topic``).
+
+        ``security``: ``security`` (mode), ``key_path``, ``allow_list``, ``require_auth`` of
+        :class:`~dasf_jupyter.backend.BackendModule`.
+        """
         from ..backend import BackendModule
 
         connection = self.require()
         cell = build_cell_module(topic, source, namespace, description)
-        backend = BackendModule(topic, cell.members, cell.description)
+        backend = BackendModule(topic, cell.members, cell.description, **security)
         with self._lock:
             self.stop(topic)
             handle = backend.serve_in_background(connection.url, self.location.token)
-            served = self.served[topic] = ServedCell(cell, handle)
+            fingerprint = backend.security.info().fingerprint
+            served = self.served[topic] = ServedCell(cell, handle, fingerprint)
         return served
 
     def stop(self, topic: str, timeout: float = 5.0) -> bool:

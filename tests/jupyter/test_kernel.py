@@ -156,7 +156,7 @@ def test_kernel_serves_a_cell_uses_it_replaces_it_and_stops_it(kernel, tmp_path)
 
     # the form: a widget view; its Run button calls through the connection
     form = kernel.run(f"%dasf form {topic}.add")
-    assert any(o["type"] == "display_data" and WIDGET_MIME in o["data"] for o in form["outputs"])
+    assert any(o["type"] == "execute_result" and WIDGET_MIME in o["data"] for o in form["outputs"])
     kernel.run(
         "from dasf_jupyter.jupyter.form_runner import module_form\n"
         "from dasf_jupyter.jupyter import _loaded\n"
