@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,39 @@ def test_embedded_broker_does_not_outlive_a_killed_server(tmp_path: Path) -> Non
     finally:
         server.stop()
     assert _wait_for(lambda: not port_open("127.0.0.1", port), 30), "orphaned broker"
+
+
+def test_kernels_of_the_server_are_told_its_broker(tmp_path: Path) -> None:
+    """`%dasf connect` in a Lab notebook finds the server's broker through DASF_BROKER_URL."""
+    from jupyter_client import BlockingKernelClient
+
+    server = JupyterServer(tmp_path, env={"DASF_EMBEDDED_BROKER": "1", "DASF_BROKER_URL": ""})
+    server.start()
+    client = None
+    try:
+        url = server.get("/dasf/config")["broker_url"]
+        request = urllib.request.Request(
+            server.url + "/api/kernels",
+            data=b"{}",
+            method="POST",
+            headers={"Authorization": f"token {server.token}"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
+            kernel_id = json.loads(answer.read())["id"]
+        connection_file = tmp_path / ".jupyter-runtime" / f"kernel-{kernel_id}.json"
+        assert _wait_for(connection_file.exists, 30), server.log_tail()
+        client = BlockingKernelClient(connection_file=str(connection_file))
+        client.load_connection_file()
+        client.start_channels()
+        client.wait_for_ready(timeout=60)
+        seen: list[str] = []
+        client.execute_interactive(
+            "import os; print(os.environ.get('DASF_BROKER_URL'))",
+            timeout=60,
+            output_hook=lambda msg: seen.append(msg["content"].get("text", "")),
+        )
+        assert "".join(seen).strip() == url
+    finally:
+        if client is not None:
+            client.stop_channels()
+        server.stop()

@@ -64,7 +64,16 @@ class DasfServerExtension(ExtensionApp):
             data_dir = Path(self.embedded_data_dir) if self.embedded_data_dir else None
             self.broker = ServerBroker(data_dir=data_dir)
             self.broker.start()
+        self._announce_to_kernels()
         self.settings["dasf_extension"] = self
+
+    def _announce_to_kernels(self) -> None:
+        """Kernels inherit the server's environment: `%dasf connect` finds this broker."""
+        url = self.broker.url if self.broker is not None else self.broker_url
+        if url:
+            os.environ["DASF_BROKER_URL"] = url
+        if self.token:
+            os.environ.setdefault("DASF_TOKEN", self.token)
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(
