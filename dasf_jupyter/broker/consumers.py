@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from ..errors import ProtocolError
 from . import frames
 from .auth import AuthRefused, authenticate
 from .hub import Receiver
+from .inflight import route_of
 from .models import topic_name_error
 from .permissions import TopicAccess
 from .publishing import Publisher
@@ -22,6 +25,12 @@ from .runtime import get_runtime
 from .subscriptions import subscription_name_error
 
 log = logging.getLogger(__name__)
+
+#: close codes of a consumer that said goodbye (its running calls may still answer)
+_CLEAN_CLOSE = frozenset({1000, 1001})
+#: a liveness probe to a consumer that does not read is given up after this long
+_PROBE_SEND_TIMEOUT = 10.0
+_socket_tokens = itertools.count(1)
 
 
 class _BrokerSocket(AsyncWebsocketConsumer):
@@ -109,7 +118,7 @@ class ProducerSocket(_BrokerSocket):
             await self.reject(403, refusal)
             return
         runtime = await get_runtime()
-        self.publisher = Publisher(topic, runtime.hub, runtime.hold, access)
+        self.publisher = Publisher(topic, runtime.hub, runtime.hold, access, runtime.inflight)
         await self.accept()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
@@ -166,6 +175,7 @@ class SubscriberSocket(_BrokerSocket):
     receiver: Receiver | None = None
     pump: asyncio.Task | None = None
     closing = False
+    close_reason = ""
 
     async def connect(self) -> None:
         topic = await self.checked_topic()
@@ -184,15 +194,33 @@ class SubscriberSocket(_BrokerSocket):
         if refusal:
             await self.reject(403, refusal)
             return
-        runtime = await get_runtime()
+        self.runtime = runtime = await get_runtime()
+        self.token = next(_socket_tokens)
         # attach before accepting: once the client sees the handshake, nothing is missed
         self.receiver = await runtime.hub.attach(topic, self.subscription)
+        self.receiver.on_overflow = self._overflowed
         await self.accept()
         self.pump = asyncio.create_task(self._pump())
         await runtime.liveness.consumer_connected(topic, id(self), self._send_text)
 
     async def _send_text(self, text: str) -> None:
-        await self.send(text_data=text)
+        # a consumer that stopped reading must not stall the probes of all the others
+        await asyncio.wait_for(self.send(text_data=text), _PROBE_SEND_TIMEOUT)
+
+    def _overflowed(self, reason: str) -> None:
+        """The hub cut this subscription off: stop delivering and close with the reason."""
+        if self.closing:
+            return
+        self.closing = True
+        self.close_reason = reason
+        if self.pump is not None:
+            self.pump.cancel()
+        # the close frame queues behind unread data; it is sent when (if) the peer reads
+        asyncio.get_running_loop().create_task(self._close_quietly(1008, reason[:120]))
+
+    async def _close_quietly(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.close(code=code, reason=reason)
 
     async def _pump(self) -> None:
         """Move messages from the subscription queue to this socket until it closes."""
@@ -218,6 +246,9 @@ class SubscriberSocket(_BrokerSocket):
             except Exception:  # the socket closed under us: let another consumer have it
                 await receiver.requeue(text)
                 return
+            route = route_of(text)
+            if route is not None:  # remember it, to answer it if this consumer goes away
+                self.runtime.inflight.delivered(self.token, self.topic, route)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
         pass  # consumer acks ({"messageId": ...}) are accepted; delivery is at most once
@@ -230,7 +261,37 @@ class SubscriberSocket(_BrokerSocket):
         runtime.liveness.consumer_disconnected(self.topic, id(self))
         if self.pump is not None:
             await _stop_pump(self.pump, self.receiver.cancel_safe)
-        await self.receiver.close()
+        dropped = await self.receiver.close()
+        await self._answer_undelivered(dropped or [])
+        if code in _CLEAN_CLOSE and not self.close_reason:
+            # a module shutting down may still answer its running calls: give it time
+            grace = settings.DASF_ORPHAN_GRACE
+            why = f"it closed its connection and sent no answer within {grace:g} s"
+            asyncio.get_running_loop().create_task(self._answer_orphans(why, grace))
+        else:
+            why = self.close_reason or f"its connection was lost, close code {code}"
+            await self._answer_orphans(why, 0.0)
+
+    async def _answer_undelivered(self, texts: list[str]) -> None:
+        """Requests still queued for a subscription that vanished: they never ran."""
+        for text in texts:
+            route = route_of(text)
+            if route is not None:
+                why = "the request was still queued in the broker"
+                reply = frames.orphan_error_text(self.topic, route[1], why, delivered=False)
+                with contextlib.suppress(Exception):
+                    await self.runtime.hub.publish(route[0], reply)
+
+    async def _answer_orphans(self, why: str, delay: float) -> None:
+        """Send an error response for each request this socket received and did not answer."""
+        if delay:
+            await asyncio.sleep(delay)
+        for topic, (response_topic, context) in self.runtime.inflight.take(self.token):
+            text = frames.orphan_error_text(topic, context, why)
+            try:
+                await self.runtime.hub.publish(response_topic, text)
+            except Exception:  # best effort: the caller's own timeout still applies
+                log.exception("answering an orphaned request on %s failed", response_topic)
 
 
 async def _stop_pump(pump: asyncio.Task, cancel_safe: bool) -> None:

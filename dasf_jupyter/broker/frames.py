@@ -70,6 +70,11 @@ def expects_reply(frame: dict[str, Any]) -> bool:
     return props.get(Prop.MESSAGE_TYPE) in REPLY_EXPECTED and response_topic_of(frame) is not None
 
 
+def no_hold(frame: dict[str, Any]) -> bool:
+    """True when the sender asked not to be held for a topic without consumers."""
+    return properties_of(frame).get(Prop.NO_HOLD) in ("1", 1, True)
+
+
 def delivery_text(frame: dict[str, Any], message_id: str, publish_time: str) -> str:
     """The publisher's object verbatim plus ``messageId`` and ``publishTime``."""
     out = dict(frame)
@@ -99,6 +104,31 @@ def unserved_error_text(request: dict[str, Any], topic: str, timeout: float, why
             Prop.SOURCE_TOPIC: topic,
         },
         "context": props.get(Prop.REQUEST_CONTEXT),
+    }
+    return delivery_text(frame, new_message_id(), now_iso())
+
+
+def orphan_error_text(topic: str, context: str, why: str, delivered: bool = True) -> str:
+    """The error ``response`` for a request whose backend went away before answering it."""
+    advice = (
+        "the request may have run partly, fully or not at all — retry it if that is safe"
+        if delivered
+        else "it never reached the module and did not run — it is safe to retry"
+    )
+    text = (
+        f"the backend module serving topic '{topic}' disconnected before answering ({why}); "
+        + advice
+    )
+    frame = {
+        "payload": encode_text_payload(text),
+        "properties": {
+            Prop.MESSAGE_TYPE: MessageType.RESPONSE.value,
+            Prop.STATUS: Status.ERROR.value,
+            Prop.REQUEST_CONTEXT: context,
+            Prop.SOURCE_TOPIC: topic,
+            Prop.ERROR_TYPE: "BackendDisconnected",
+        },
+        "context": context,
     }
     return delivery_text(frame, new_message_id(), now_iso())
 

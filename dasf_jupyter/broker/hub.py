@@ -32,6 +32,8 @@ class Receiver(Protocol):
 
     #: whether cancelling a pending :meth:`get` can never lose a message
     cancel_safe: bool
+    #: called with a reason when the hub cuts off a subscription that fell too far behind
+    on_overflow: Callable[[str], None] | None
 
     async def get(self) -> str | None:
         """Next delivery text; None when a poll interval passed without a message."""
@@ -39,8 +41,8 @@ class Receiver(Protocol):
     async def requeue(self, text: str) -> None:
         """Give back a message that could not be sent, to be delivered next."""
 
-    async def close(self) -> None:
-        """Detach this consumer socket from the subscription."""
+    async def close(self) -> list[str] | None:
+        """Detach this consumer socket; return messages dropped because it was the last."""
 
 
 class Hub(Protocol):
@@ -61,37 +63,68 @@ class Hub(Protocol):
         """Call ``callback(topic)`` whenever a consumer attaches in this process."""
 
 
+class _Backlog:
+    """One subscription's queue, its size in characters and the consumers reading it."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+        self.chars = 0
+        self.overflowed = False
+        self.receivers: set[_MemoryReceiver] = set()
+
+    def put(self, text: str) -> None:
+        self.queue.put_nowait(text)
+        self.chars += len(text)
+
+    def clear(self) -> None:
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.chars = 0
+
+
 class _MemoryReceiver:
     cancel_safe = True  # asyncio.Queue.get removes an item only when it returns it
 
-    def __init__(self, hub: MemoryHub, topic: str, subscription: str, queue: asyncio.Queue):
-        self._hub, self._topic, self._subscription, self._queue = hub, topic, subscription, queue
+    def __init__(self, hub: MemoryHub, topic: str, subscription: str, backlog: _Backlog):
+        self._hub, self._topic, self._subscription = hub, topic, subscription
+        self._backlog = backlog
         self._closed = False
+        #: called with a reason when the subscription overflows (set by the consumer socket)
+        self.on_overflow: Callable[[str], None] | None = None
+        backlog.receivers.add(self)
 
     async def get(self) -> str | None:
-        return await self._queue.get()
+        text = await self._backlog.queue.get()
+        self._backlog.chars -= len(text)
+        return text
 
     async def requeue(self, text: str) -> None:
         # the queue has no "push front"; order of a given-back message is not essential
-        self._queue.put_nowait(text)
+        if not self._backlog.overflowed:
+            self._backlog.put(text)
 
-    async def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._hub._detach(self._topic, self._subscription)
+    async def close(self) -> list[str] | None:
+        if self._closed:
+            return None
+        self._closed = True
+        self._backlog.receivers.discard(self)
+        return self._hub._detach(self._topic, self._subscription)
 
 
 class MemoryHub:
     """Subscription queues of a single broker process.
 
-    A subscription whose consumers fall ``max_backlog`` messages behind loses new messages
-    (Pulsar's non-persistent topics do the same), so a stuck consumer cannot exhaust memory.
+    A subscription whose consumers fall ``max_backlog`` messages or ``max_backlog_chars``
+    characters behind is cut off: its queue is emptied and its consumer sockets are closed
+    with the reason (``on_overflow``), so a stalled consumer cannot exhaust memory. One
+    message always fits, whatever its size (the frame size limit bounds it).
     """
 
-    def __init__(self, max_backlog: int = 10_000) -> None:
+    def __init__(self, max_backlog: int = 10_000, max_backlog_chars: int = 512 << 20) -> None:
         self._max_backlog = max_backlog
+        self._max_chars = max_backlog_chars
         self._local = LocalSubscriptions()
-        self._queues: dict[tuple[str, str], asyncio.Queue[str]] = {}
+        self._queues: dict[tuple[str, str], _Backlog] = {}
         self._callbacks: list[Callable[[str], None]] = []
 
     async def start(self) -> None:
@@ -106,38 +139,59 @@ class MemoryHub:
     async def publish(self, topic: str, text: str) -> int:
         queued = 0
         for sub in self._local.of_topic(topic):
-            queue = self._queues[(topic, sub)]
-            if queue.qsize() >= self._max_backlog:
-                log.warning(
-                    "subscription %s/%s is %d behind; message dropped", topic, sub, queue.qsize()
-                )
+            backlog = self._queues[(topic, sub)]
+            if backlog.overflowed:
                 continue
-            queue.put_nowait(text)
+            if backlog.queue.qsize() >= self._max_backlog or (
+                backlog.chars and backlog.chars + len(text) > self._max_chars
+            ):
+                self._overflow(topic, sub, backlog)
+                continue
+            backlog.put(text)
             queued += 1
         return queued
+
+    def _overflow(self, topic: str, sub: str, backlog: _Backlog) -> None:
+        reason = (
+            f"consumer too slow: {backlog.queue.qsize()} messages "
+            f"({backlog.chars // 1024} KiB) undelivered"
+        )
+        log.warning("subscription %s/%s dropped: %s", topic, sub, reason)
+        backlog.overflowed = True
+        backlog.clear()
+        for receiver in list(backlog.receivers):
+            if receiver.on_overflow is not None:
+                receiver.on_overflow(reason)
 
     async def subscriptions(self, topic: str) -> list[str]:
         return self._local.of_topic(topic)
 
     async def attach(self, topic: str, subscription: str) -> Receiver:
         self._local.add(topic, subscription)
-        queue = self._queues.setdefault((topic, subscription), asyncio.Queue())
+        backlog = self._queues.setdefault((topic, subscription), _Backlog())
         for callback in self._callbacks:
             callback(topic)
-        return _MemoryReceiver(self, topic, subscription, queue)
+        return _MemoryReceiver(self, topic, subscription, backlog)
 
-    def _detach(self, topic: str, subscription: str) -> None:
-        if self._local.remove(topic, subscription) == 0:
-            # non-persistent semantics: undelivered messages of a vanished subscription go
-            queue = self._queues.pop((topic, subscription), None)
-            if queue is not None and queue.qsize():
-                log.info(
-                    "dropped %d undelivered messages of %s/%s", queue.qsize(), topic, subscription
-                )
+    def _detach(self, topic: str, subscription: str) -> list[str] | None:
+        if self._local.remove(topic, subscription) != 0:
+            return None
+        # non-persistent semantics: undelivered messages of a vanished subscription go
+        backlog = self._queues.pop((topic, subscription), None)
+        if backlog is None or not backlog.queue.qsize():
+            return None
+        log.info(
+            "dropped %d undelivered messages of %s/%s", backlog.queue.qsize(), topic, subscription
+        )
+        dropped = []
+        while not backlog.queue.empty():
+            dropped.append(backlog.queue.get_nowait())
+        return dropped
 
 
 class _RedisReceiver:
     cancel_safe = False  # a cancelled BRPOP may already have popped its message
+    on_overflow: Callable[[str], None] | None = None  # Redis queues are bounded by expiry
 
     def __init__(self, hub: RedisHub, topic: str, subscription: str) -> None:
         self._hub, self._topic, self._subscription = hub, topic, subscription
@@ -272,8 +326,13 @@ class RedisHub:
             await self._redis.zrem(self._registry_key(topic), self._member(topic, subscription))
 
 
-def make_hub(redis_url: str = "", prefix: str = "dasf", unserved_timeout: float = 30.0) -> Hub:
+def make_hub(
+    redis_url: str = "",
+    prefix: str = "dasf",
+    unserved_timeout: float = 30.0,
+    max_backlog_chars: int = 512 << 20,
+) -> Hub:
     """The hub for the configured deployment: Redis when ``redis_url`` is set, else memory."""
     if redis_url:
         return RedisHub(redis_url, prefix, queue_ttl=max(600.0, 4 * unserved_timeout))
-    return MemoryHub()
+    return MemoryHub(max_backlog_chars=max_backlog_chars)

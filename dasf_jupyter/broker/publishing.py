@@ -11,6 +11,7 @@ from django.utils import timezone
 from ..errors import ProtocolError
 from . import frames
 from .hub import Hub
+from .inflight import InFlightRequests, final_response_route, mark_delivery
 from .models import Topic
 from .permissions import TopicAccess
 from .unserved import UnservedHold
@@ -31,11 +32,19 @@ def _touch(names: list[str]) -> None:
 class Publisher:
     """Turns publish frames on ``topic`` into deliveries and returns the ack text."""
 
-    def __init__(self, topic: str, hub: Hub, hold: UnservedHold, access: TopicAccess) -> None:
+    def __init__(
+        self,
+        topic: str,
+        hub: Hub,
+        hold: UnservedHold,
+        access: TopicAccess,
+        inflight: InFlightRequests | None = None,
+    ) -> None:
         self.topic = topic
         self._hub = hub
         self._hold = hold
         self._access = access
+        self._inflight = inflight
 
     async def publish(self, text: str | bytes) -> str:
         """Route one publish frame; return the ack (``result`` says why if refused)."""
@@ -50,9 +59,13 @@ class Publisher:
             if refusal:
                 return frames.ack_text(refusal, None, context, None)
         message_id = frame.get("messageId") or frames.new_message_id()
-        delivery = frames.delivery_text(frame, message_id, frames.now_iso())
+        delivery = mark_delivery(frames.delivery_text(frame, message_id, frames.now_iso()), frame)
+        if self._inflight is not None:
+            answered = final_response_route(frame, self.topic)
+            if answered is not None:
+                self._inflight.answered(answered)
         consumers = await self._hub.publish(self.topic, delivery)
-        if consumers == 0 and frames.expects_reply(frame):
+        if consumers == 0 and frames.expects_reply(frame) and not frames.no_hold(frame):
             await self._hold.hold(self.topic, frame, delivery)
         await self._touch(response_topic)
         return frames.ack_text("ok", message_id, context, consumers)

@@ -9,6 +9,7 @@ from django.conf import settings
 
 from .housekeeping import Housekeeping
 from .hub import Hub, make_hub
+from .inflight import InFlightRequests
 from .liveness import Liveness
 from .unserved import UnservedHold
 
@@ -20,8 +21,12 @@ class BrokerRuntime:
 
     def __init__(self) -> None:
         self.hub: Hub = make_hub(
-            settings.REDIS_URL, settings.DASF_REDIS_PREFIX, settings.DASF_UNSERVED_TIMEOUT
+            settings.REDIS_URL,
+            settings.DASF_REDIS_PREFIX,
+            settings.DASF_UNSERVED_TIMEOUT,
+            settings.DASF_MAX_BACKLOG_BYTES,
         )
+        self.inflight = InFlightRequests()
         self.hold = UnservedHold(
             self.hub,
             settings.DASF_UNSERVED_TIMEOUT,

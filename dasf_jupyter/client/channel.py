@@ -89,6 +89,9 @@ class TopicChannel:
             **envelope.properties,
             Prop.RESPONSE_TOPIC: self.response_topic,
             Prop.REQUEST_CONTEXT: call.context,
+            # we fail the call when the ack reports no consumer: the broker must then not
+            # hold the request and deliver it later, unseen (docs/delivery-semantics.md)
+            Prop.NO_HOLD: "1",
         }
         chunks = split_payload(envelope.payload, fragment_size) if fragment_size else []
         if len(chunks) > 1:
@@ -184,6 +187,8 @@ class TopicChannel:
             payload = self._reassemble(envelope, call.context, kind)
             if payload is None:
                 return
+            if call.opener is not None:  # after reassembly: fragments carry ciphertext
+                payload = call.opener.open(payload, envelope.properties)
             if kind == MessageType.RESPONSE.value:
                 call.resolve(response_value(payload, envelope.properties, self.topic))
             elif kind == MessageType.PROGRESS.value:

@@ -97,6 +97,10 @@ def decode_json_payload(payload: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ProtocolError(f"payload is not valid JSON: {exc}") from None
+    except RecursionError:  # a nesting bomb must be refused, not kill the worker's reply
+        raise ProtocolError("payload is not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise ProtocolError(f"payload is not valid JSON: {exc}") from None
 
 
 def encode_text_payload(text: str) -> str:
@@ -111,7 +115,9 @@ def decode_text_payload(payload: str) -> str:
 def _load_object(text: str | bytes, what: str) -> dict[str, Any]:
     try:
         obj = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except RecursionError:
+        raise ProtocolError(f"{what} is not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, too many digits
         raise ProtocolError(f"{what} is not valid JSON: {exc}") from None
     if not isinstance(obj, dict):
         raise ProtocolError(f"{what} must be a JSON object, got {type(obj).__name__}")

@@ -59,20 +59,37 @@ class FragmentAssembler:
     """Collects fragments per key (e.g. requestContext) and returns whole payloads.
 
     Memory is bounded: by ``max_payload`` characters per payload, ``max_fragments`` per
-    payload, ``max_pending`` payloads in flight (the oldest is dropped), and by
-    :meth:`expire` for payloads whose rest never came.
+    payload, ``max_pending`` payloads in flight and ``max_total`` characters over all of
+    them (the oldest other payloads are dropped), and by :meth:`expire` for payloads whose
+    rest never came.
     """
+
+    #: characters charged per stored fragment for its bookkeeping (many tiny fragments)
+    FRAGMENT_OVERHEAD = 128
 
     def __init__(
         self,
         max_payload: int = DEFAULT_MAX_PAYLOAD,
         max_fragments: int = 100_000,
         max_pending: int = 1024,
+        max_total: int | None = None,
     ) -> None:
         self.max_payload = max_payload
         self.max_fragments = max_fragments
         self.max_pending = max_pending
+        self.max_total = max_total if max_total is not None else 2 * max_payload
         self._partials: dict[Hashable, _Partial] = {}
+        self._total = 0
+
+    @property
+    def pending_size(self) -> int:
+        """Characters (plus per-fragment overhead) held by incomplete payloads."""
+        return self._total
+
+    def _drop(self, key: Hashable) -> None:
+        partial = self._partials.pop(key, None)
+        if partial is not None:
+            self._total -= partial.size + self.FRAGMENT_OVERHEAD * len(partial.chunks)
 
     def __len__(self) -> int:
         return len(self._partials)
@@ -84,38 +101,46 @@ class FragmentAssembler:
         the fragments break a limit or contradict each other.
         """
         if total > self.max_fragments:
-            self._partials.pop(key, None)
+            self._drop(key)
             raise PayloadTooLarge(f"{total} fragments exceed the limit of {self.max_fragments}")
         partial = self._partials.get(key)
         if partial is None:
             if len(self._partials) >= self.max_pending:
                 oldest = min(self._partials, key=lambda k: self._partials[k].started)
-                del self._partials[oldest]
+                self._drop(oldest)
             partial = self._partials[key] = _Partial(total)
         elif partial.total != total:
-            del self._partials[key]
+            self._drop(key)
             raise ProtocolError(f"fragment count changed from {partial.total} to {total}")
         if index in partial.chunks:
             return None  # a duplicate delivery: keep the first copy
-        partial.size += len(chunk)
-        if partial.size > self.max_payload:
-            del self._partials[key]
+        if partial.size + len(chunk) > self.max_payload:
+            self._drop(key)
             raise PayloadTooLarge(
                 f"reassembled payload exceeds the limit of {self.max_payload} characters"
             )
+        partial.size += len(chunk)
+        self._total += len(chunk) + self.FRAGMENT_OVERHEAD
         partial.chunks[index] = chunk
+        self._make_room(key)
         if len(partial.chunks) < total:
             return None
-        del self._partials[key]
+        self._drop(key)
         return "".join(partial.chunks[i] for i in range(total))
 
+    def _make_room(self, keep: Hashable) -> None:
+        """Drop the oldest other payloads while all together exceed ``max_total``."""
+        while self._total > self.max_total and len(self._partials) > 1:
+            others = (k for k in self._partials if k != keep)
+            self._drop(min(others, key=lambda k: self._partials[k].started))
+
     def discard(self, key: Hashable) -> None:
-        self._partials.pop(key, None)
+        self._drop(key)
 
     def expire(self, older_than: float) -> list[Hashable]:
         """Forget payloads started more than ``older_than`` seconds ago; return their keys."""
         limit = time.monotonic() - older_than
         stale = [k for k, p in self._partials.items() if p.started < limit]
         for key in stale:
-            del self._partials[key]
+            self._drop(key)
         return stale

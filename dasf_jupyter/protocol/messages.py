@@ -42,6 +42,9 @@ class Prop:
     ERROR_TYPE = "dasf_error_type"
     TRACEBACK = "dasf_traceback"
     CODEC = "dasf_codec"
+    #: "1": fail fast instead of being held for a topic without consumers (the caller gives
+    #: up when the broker's ack reports no consumer, so a later delivery would run unseen)
+    NO_HOLD = "dasf_no_hold"
 
 
 #: top-level api_info key with dasf-jupyter's capabilities (reference peers ignore it):

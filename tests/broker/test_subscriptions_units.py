@@ -150,16 +150,34 @@ def test_subscription_names_of_reference_clients_are_valid_and_keys_are_short():
     assert len(subscription_key("t" * 200, "s" * 200)) < 40
 
 
-def test_memory_hub_drops_messages_for_a_subscription_that_fell_too_far_behind():
+def test_memory_hub_cuts_off_a_subscription_that_fell_too_far_behind():
     async def scenario():
         hub = MemoryHub(max_backlog=2)
         stuck = await hub.attach("t", "stuck")
-        counts = [await hub.publish("t", f"m{i}") for i in range(3)]
-        return counts, [await stuck.get() for _ in range(2)]
+        reasons = []
+        stuck.on_overflow = reasons.append
+        counts = [await hub.publish("t", f"m{i}") for i in range(4)]
+        return counts, reasons, stuck._backlog.queue.qsize()
 
-    counts, got = run(scenario())
-    assert counts == [1, 1, 0]
-    assert got == ["m0", "m1"]
+    counts, reasons, left = run(scenario())
+    assert counts == [1, 1, 0, 0]
+    assert len(reasons) == 1 and "too slow" in reasons[0]
+    assert left == 0  # the backlog is freed at once
+
+
+def test_memory_hub_bounds_a_backlog_by_size_but_always_takes_one_message():
+    async def scenario():
+        hub = MemoryHub(max_backlog_chars=10)
+        stuck = await hub.attach("t", "stuck")
+        reasons = []
+        stuck.on_overflow = reasons.append
+        first = await hub.publish("t", "x" * 50)  # larger than the bound, but alone
+        second = await hub.publish("t", "y")
+        return first, second, reasons
+
+    first, second, reasons = run(scenario())
+    assert (first, second) == (1, 0)
+    assert reasons
 
 
 def test_stopping_the_hold_answers_every_held_request():

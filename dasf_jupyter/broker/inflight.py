@@ -1,0 +1,108 @@
+"""Requests delivered to a backend's consumer socket and not answered yet.
+
+When a consumer socket closes, the requests it received but did not answer would leave
+their callers waiting until their own timeout. The broker therefore remembers, per consumer
+socket, the ``(response_topic, requestContext)`` of every request it delivered, forgets it
+when a final ``response`` for that pair is published through this broker process, and
+answers what is left with an error response when the socket goes away (see
+``docs/delivery-semantics.md``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from typing import Any
+
+from ..protocol import MessageType, Prop
+from . import frames
+
+#: a request's route back to its caller: (response topic, requestContext as text)
+Route = tuple[str, str]
+
+#: deliveries larger than this are not parsed to find their route (Redis mode only)
+_PARSE_LIMIT = 1 << 20
+
+
+class Delivery(str):
+    """Delivery text that carries its request route through the in-memory hub unparsed."""
+
+    route: Route | None = None
+
+
+def mark_delivery(text: str, frame: dict[str, Any]) -> str:
+    """``text`` tagged with the route of ``frame`` if it is a request awaiting a reply."""
+    if not frames.expects_reply(frame):
+        return text
+    response_topic = frames.response_topic_of(frame)
+    if response_topic == "status-ping":
+        return text  # the broker's own probes
+    tagged = Delivery(text)
+    tagged.route = (response_topic, str(frames.properties_of(frame).get(Prop.REQUEST_CONTEXT)))
+    return tagged
+
+
+def route_of(text: str) -> Route | None:
+    """The route of a delivery: from its tag, or (small texts from Redis) by parsing it."""
+    if isinstance(text, Delivery):
+        return text.route
+    if len(text) > _PARSE_LIMIT or '"response_topic"' not in text:
+        return None
+    try:
+        frame = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(frame, dict):
+        return None
+    tagged = mark_delivery(text, frame)
+    return tagged.route if isinstance(tagged, Delivery) else None
+
+
+def final_response_route(frame: dict[str, Any], topic: str) -> Route | None:
+    """The route a published frame answers for good (a response, or its last fragment)."""
+    props = frames.properties_of(frame)
+    if props.get(Prop.MESSAGE_TYPE) != MessageType.RESPONSE.value:
+        return None
+    fragment, count = props.get(Prop.FRAGMENT), props.get(Prop.NUM_FRAGMENTS)
+    if fragment is not None and count is not None:
+        try:
+            if int(fragment) != int(count) - 1:
+                return None
+        except (TypeError, ValueError):
+            return None
+    return (topic, str(props.get(Prop.REQUEST_CONTEXT)))
+
+
+class InFlightRequests:
+    """Unanswered requests per consumer socket of this broker process (bounded)."""
+
+    def __init__(self, max_per_consumer: int = 10_000) -> None:
+        self._max = max_per_consumer
+        self._by_consumer: dict[int, OrderedDict[Route, str]] = {}
+        self._owner: dict[Route, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._owner)
+
+    def delivered(self, consumer: int, topic: str, route: Route) -> None:
+        """``consumer`` (a socket's id) received the request of ``route`` on ``topic``."""
+        routes = self._by_consumer.setdefault(consumer, OrderedDict())
+        routes[route] = topic
+        self._owner[route] = consumer
+        if len(routes) > self._max:  # forget the oldest: bounded memory beats completeness
+            old, _ = routes.popitem(last=False)
+            self._owner.pop(old, None)
+
+    def answered(self, route: Route) -> None:
+        """A final response for ``route`` was published."""
+        consumer = self._owner.pop(route, None)
+        if consumer is not None:
+            self._by_consumer.get(consumer, {}).pop(route, None)
+
+    def take(self, consumer: int) -> list[tuple[str, Route]]:
+        """Forget ``consumer``; return its unanswered ``(topic, route)`` pairs."""
+        routes = self._by_consumer.pop(consumer, {})
+        for route in routes:
+            if self._owner.get(route) == consumer:
+                del self._owner[route]
+        return [(topic, route) for route, topic in routes.items()]
