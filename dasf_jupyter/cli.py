@@ -31,6 +31,25 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=4, help="parallel calls (default 4)")
     serve.add_argument("--queue-size", type=int, default=None, help="calls waiting at most")
     serve.add_argument("--traceback", action="store_true", help="send tracebacks with errors")
+    serve.add_argument(
+        "--security",
+        choices=["plain", "encrypted-optional", "encrypted-required"],
+        default="plain",
+        help="end-to-end encryption of requests and replies (default plain)",
+    )
+    serve.add_argument("--key", default=None, help="module key file (created if missing)")
+    serve.add_argument(
+        "--allow-list",
+        default=None,
+        metavar="FILE",
+        help="user public keys allowed to call (one `dasf-ed25519 KEY [name]` per line); "
+        "requests must then be signed",
+    )
+
+    # parsed by security.cli.keygen_main; listed here for `dasf --help`
+    sub.add_parser(
+        "keygen", help="create an identity key (or a module key), print it", add_help=False
+    )
 
     schema = sub.add_parser("schema", help="print the api_info JSON of a file or module")
     schema.add_argument("target", help="file.py or dotted module name")
@@ -45,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument("--token", default=os.environ.get("DASF_TOKEN"), help=token_help)
     call.add_argument("--timeout", type=float, default=600.0, help="seconds (default 600)")
     call.add_argument("--raw", action="store_true", help="print the result's wire JSON")
+    call.add_argument("--identity", help="identity key (from `dasf keygen`) to sign with")
+    call.add_argument("--trust", metavar="FINGERPRINT", help="expected module key (SHA256:...)")
 
     modules = sub.add_parser("modules", help="list the modules a broker knows")
     modules.add_argument("url", help="broker websocket URL")
@@ -78,8 +99,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         max_workers=args.workers,
         queue_size=args.queue_size,
         send_traceback=args.traceback,
+        security=args.security,
+        key_path=args.key,
+        allow_list=args.allow_list,
+        require_auth=args.allow_list is not None,
     )
     print(f"serving {args.target} on topic {args.topic!r} at {args.url}", file=sys.stderr)
+    info = module.security.info()
+    if info.fingerprint:
+        print(f"security {info.mode.value}, key fingerprint {info.fingerprint}", file=sys.stderr)
     module.serve(args.url, args.token)
     return EXIT_OK
 
@@ -100,7 +128,10 @@ def cmd_call(args: argparse.Namespace) -> int:
 
     arguments = _json_object(args.json, "--json")
     init = _json_object(args.init, "--init")
-    with connect(args.url, args.token, timeout=args.timeout) as conn:
+    trust = {args.topic: args.trust} if args.trust else None
+    with connect(
+        args.url, args.token, timeout=args.timeout, identity=args.identity, trust=trust
+    ) as conn:
         remote = conn.module(args.topic)
         function = _find_function(remote, args.func, init)
         try:
@@ -166,6 +197,11 @@ _COMMANDS = {"serve": cmd_serve, "schema": cmd_schema, "call": cmd_call, "module
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``dasf``; returns the exit code (0 ok, 1 remote error, 2 usage)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["keygen"]:
+        from .security.cli import keygen_main
+
+        return keygen_main(argv[1:])
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)

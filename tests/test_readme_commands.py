@@ -26,6 +26,18 @@ COVERED_BY = {
     'dasf call ws://127.0.0.1:8765/ws climate add --json \'{"a": 2, "b": 3}\'': (
         "tests/test_cli.py::test_call_prints_the_json_result"
     ),
+    **dict.fromkeys(
+        [
+            "dasf keygen --comment alice",
+            "dasf keygen --module climate",
+            "dasf serve my_module.py --topic climate --url ws://127.0.0.1:8765/ws "
+            "--security encrypted-required --allow-list allowed_users",
+            "dasf call ws://127.0.0.1:8765/ws climate add --json '{\"a\": 2}' "
+            "--identity alice.pem --trust SHA256:FP",
+        ],
+        "tests/security/test_wired_cli.py::"
+        "test_keygen_then_serve_encrypted_required_with_an_allow_list",
+    ),
 }
 
 

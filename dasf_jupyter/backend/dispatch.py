@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,9 +33,11 @@ from ..protocol import (
     is_rpc_message,
     split_payload,
 )
+from ..security import RequestSecurity, SecurityError, SecurityPolicy, SignatureMissing
 from ..transport.urls import check_topic
 from .output import forward_output
 from .progress import ProgressReporter
+from .sealing import Outgoing, Send, concerns, sealed, sealing
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +48,6 @@ SHUTDOWN_MESSAGE = "request rejected because the module is shutting down, try ag
 NO_INFO_MESSAGE = "This module does not provide capability information."
 #: partial fragmented requests older than this are dropped
 FRAGMENT_TIMEOUT = 300.0
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """An envelope to publish on ``topic``."""
-
-    topic: str
-    envelope: Envelope
 
 
 @dataclass(frozen=True)
@@ -71,10 +65,6 @@ class Decision:
 
     replies: list[Outgoing] = field(default_factory=list)
     job: Job | None = None
-
-
-#: how a running job publishes progress and log messages while it works
-Send = Callable[[Outgoing], None]
 
 
 class Dispatcher:
@@ -95,6 +85,7 @@ class Dispatcher:
         fragment_size: int = DEFAULT_FRAGMENT_SIZE,
         forward_output: bool = False,
         max_request_size: int = 1 << 30,
+        security: SecurityPolicy | None = None,
     ) -> None:
         if fragment_size <= 0:
             raise ValueError("fragment_size must be positive")
@@ -105,6 +96,8 @@ class Dispatcher:
         self.send_traceback = send_traceback
         self.fragment_size = fragment_size
         self.forward_output = forward_output
+        #: opens sealed requests, checks signatures, seals replies (None: plain only)
+        self.security = security
         self._fragments = FragmentAssembler(max_payload=max_request_size)
         self._fragments_lock = threading.Lock()
 
@@ -193,21 +186,35 @@ class Dispatcher:
         becomes an error response; nothing raises.
         """
         try:
-            data = decode_json_payload(job.request.payload)
+            payload, sec = self._open(job)
+        except (SecurityError, ProtocolError) as exc:
+            # refused before a reply key is known: the refusal goes back unsealed
+            return [self.error_reply(job, str(exc), exc)]
+        if send is not None and sec is not None and sec.sealed:
+            send = sealing(send, sec)
+        try:
+            data = decode_json_payload(payload)
         except ProtocolError as exc:
-            return [self.error_reply(job, _prefixed(VALIDATION_PREFIX, exc), exc)]
+            return [self.error_reply(job, _prefixed(VALIDATION_PREFIX, exc), exc, sec)]
         try:
             bound = self.schema.parse_request(data)
         except Exception as exc:  # RequestValidationError and anything a schema may raise
-            return [self.error_reply(job, _prefixed(VALIDATION_PREFIX, exc), exc)]
+            return [self.error_reply(job, _prefixed(VALIDATION_PREFIX, exc), exc, sec)]
+        caller = sec.caller if sec is not None else None
+        if getattr(bound, "needs_caller", False) and caller is None:
+            exc = SignatureMissing(
+                f"{bound!r} needs to know who calls: sign the request with an identity "
+                "(`dasf keygen`, then connect(..., identity=PATH))"
+            )
+            return [self.error_reply(job, str(exc), exc, sec)]
         reporter = self._reporter_for(job, bound, data, send)
         try:
             with self._output_scope(job, send):
-                value = bound.execute(reporter=reporter)
+                value = bound.execute(reporter=reporter, caller=caller)
         except Exception as exc:
             if reporter is not None:
                 reporter.finish(Status.ERROR)
-            return [self.error_reply(job, _prefixed(EXECUTION_PREFIX, exc), exc)]
+            return [self.error_reply(job, _prefixed(EXECUTION_PREFIX, exc), exc, sec)]
         try:
             body = json.dumps(
                 bound.encode_result(value), separators=(",", ":"), ensure_ascii=False
@@ -216,41 +223,74 @@ class Dispatcher:
             if reporter is not None:
                 reporter.finish(Status.ERROR)
             message = f"{EXECUTION_PREFIX}cannot encode the result: {exc}"
-            return [self.error_reply(job, message, exc)]
+            return [self.error_reply(job, message, exc, sec)]
         if reporter is not None:
             reporter.finish(Status.SUCCESS)
-        return self.success_replies(job, body)
+        return self.success_replies(job, body, sec)
 
-    def success_replies(self, job: Job, body: bytes) -> list[Outgoing]:
+    def _open(self, job: Job) -> tuple[str, RequestSecurity | None]:
+        """The plain request payload and its security context (opened and verified)."""
+        policy, props = self.security, job.request.properties
+        if policy is None or not concerns(policy, props):
+            return job.request.payload, None
+        return policy.inbound(props, job.request.payload, self.topic)
+
+    def success_replies(
+        self, job: Job, body: bytes, sec: RequestSecurity | None = None
+    ) -> list[Outgoing]:
         """The success response for JSON ``body``, fragmented above ``fragment_size``."""
         payload = b64encode(body)
         status = {Prop.STATUS: Status.SUCCESS.value}
+        if sec is not None and sec.sealed:
+            # seal the whole result first: fragments carry ciphertext only
+            bare = self.reply(job.topic, job.context, MessageType.RESPONSE, **status)
+            payload, props = sec.outbound(payload, bare.envelope.properties)
+            return self._fragmented(job, payload, props)
         # the reference compares the *unencoded* length, then cuts the base64 text
         if len(body) <= self.fragment_size:
             return [self.reply(job.topic, job.context, MessageType.RESPONSE, payload, **status)]
+        props = self.reply(job.topic, job.context, MessageType.RESPONSE, **status)
+        return self._fragmented(job, payload, props.envelope.properties, force=True)
+
+    def _fragmented(
+        self, job: Job, payload: str, props: dict[str, Any], force: bool = False
+    ) -> list[Outgoing]:
         chunks = split_payload(payload, self.fragment_size)
+        if len(chunks) == 1 and not force:
+            return [Outgoing(job.topic, Envelope(payload, props, context=job.context))]
+        n = len(chunks)
         return [
-            self.reply(
+            Outgoing(
                 job.topic,
-                job.context,
-                MessageType.RESPONSE,
-                chunk,
-                **status,
-                **{Prop.FRAGMENT: index, Prop.NUM_FRAGMENTS: len(chunks)},
+                Envelope(
+                    chunk, {**props, Prop.FRAGMENT: i, Prop.NUM_FRAGMENTS: n}, context=job.context
+                ),
             )
-            for index, chunk in enumerate(chunks)
+            for i, chunk in enumerate(chunks)
         ]
 
-    def error_reply(self, job: Job, message: str, error: BaseException | str) -> Outgoing:
-        """An error response: text payload plus the error type (and traceback) properties."""
+    def error_reply(
+        self,
+        job: Job,
+        message: str,
+        error: BaseException | str,
+        sec: RequestSecurity | None = None,
+    ) -> Outgoing:
+        """An error response: text payload plus the error type (and traceback) properties.
+
+        Sealed (``sec`` of a sealed request) when the request was: the text may carry data.
+        """
         props: dict[str, Any] = {Prop.STATUS: Status.ERROR.value}
         props[Prop.ERROR_TYPE] = error if isinstance(error, str) else type(error).__name__
-        if self.send_traceback and isinstance(error, BaseException):
+        encrypted = sec is not None and sec.sealed
+        # properties travel in clear, so a sealed reply carries no traceback
+        if self.send_traceback and isinstance(error, BaseException) and not encrypted:
             props[Prop.TRACEBACK] = "".join(traceback.format_exception(error))
         log.info("request %s on %s failed: %s", job.context, self.topic, message)
-        return self.reply(
+        outgoing = self.reply(
             job.topic, job.context, MessageType.RESPONSE, encode_text_payload(message), **props
         )
+        return sealed(outgoing, sec) if encrypted and sec is not None else outgoing
 
     def _reporter_for(
         self, job: Job, bound: Any, data: Any, send: Send | None

@@ -6,9 +6,11 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from ..protocol import API_INFO_EXTENSION, DEFAULT_FRAGMENT_SIZE
+from ..security import AllowList, ModuleKeyPair, SecurityMode, SecurityPolicy
 from ..transport import auth_headers, check_topic
 from .dispatch import Dispatcher
 from .schema import ModuleSchema, load_members
@@ -40,8 +42,13 @@ class BackendModule:
         fragment_size: int = DEFAULT_FRAGMENT_SIZE,
         forward_output: bool = False,
         subscription: str | None = None,
+        security: SecurityPolicy | SecurityMode | str = "plain",
+        key_path: str | Path | None = None,
+        allow_list: AllowList | str | Path | None = None,
+        require_auth: bool = False,
     ) -> None:
         self.topic = check_topic(topic)
+        self.security = make_policy(self.topic, security, key_path, allow_list, require_auth)
         self.schema = ModuleSchema(topic, list(members or []), description)
         self.max_workers = max_workers
         self.queue_size = queue_size
@@ -62,10 +69,12 @@ class BackendModule:
     def api_info(self) -> dict:
         """The ``ModuleAPIModel`` answer to ``api_info`` (PROTOCOL.md §11).
 
-        It also carries our extension key, which reference peers ignore: the module's
-        description and that it reassembles fragmented requests.
+        It also carries our extension keys, which reference peers ignore: the module's
+        description, that it reassembles fragmented requests, and its security (mode,
+        public key and fingerprint).
         """
         info = self.schema.api_info()
+        info.update(self.security.api_info_extension())
         info[API_INFO_EXTENSION] = {
             "request_fragments": True,
             "description": self.schema.description,
@@ -86,6 +95,7 @@ class BackendModule:
             send_traceback=self.send_traceback,
             fragment_size=self.fragment_size,
             forward_output=self.forward_output,
+            security=self.security,
         )
 
     def _server(self, url: str, token: str | None, headers: dict | None) -> ModuleServer:
@@ -132,4 +142,31 @@ class BackendModule:
                 self._servers.remove(server)
 
     def __repr__(self) -> str:
-        return f"<BackendModule topic={self.topic!r}>"
+        return f"<BackendModule topic={self.topic!r} security={self.security.mode.value!r}>"
+
+
+def make_policy(
+    topic: str,
+    security: SecurityPolicy | SecurityMode | str,
+    key_path: str | Path | None = None,
+    allow_list: AllowList | str | Path | None = None,
+    require_auth: bool = False,
+) -> SecurityPolicy:
+    """The module's :class:`SecurityPolicy` from a mode and paths (or the policy as given).
+
+    The key pair is loaded from ``key_path`` (default: the per-user key of ``topic``) and
+    created there on first use; an allow list given as a path is re-read when it changes.
+    """
+    if isinstance(security, SecurityPolicy):
+        if key_path is not None or allow_list is not None or require_auth:
+            raise ValueError("pass key_path/allow_list/require_auth in the SecurityPolicy")
+        return security
+    mode = SecurityMode(security)
+    if require_auth and allow_list is None:
+        raise ValueError("require_auth=True needs an allow_list (file of user public keys)")
+    keypair = None
+    if mode is not SecurityMode.PLAIN:
+        keypair = ModuleKeyPair.load_or_create(key_path, topic)
+    if allow_list is not None and not isinstance(allow_list, AllowList):
+        allow_list = AllowList(allow_list)
+    return SecurityPolicy(mode, keypair, allow_list, require_auth)

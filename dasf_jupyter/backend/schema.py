@@ -54,11 +54,17 @@ def _readable(exc: ValidationError, where: str) -> str:
     return "; ".join(lines)
 
 
-def _kwargs(params: list[ParamSpec], model: Any, reporter: Any) -> tuple[list, dict]:
+def _kwargs(
+    params: list[ParamSpec], model: Any, reporter: Any, caller: Any = None
+) -> tuple[list, dict]:
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
     for p in params:
-        if p.is_reporter:
+        if p.is_caller:
+            if caller is None and p.default is not inspect.Parameter.empty:
+                continue  # unsigned request: the function's own default applies
+            value = caller
+        elif p.is_reporter:
             value = reporter if reporter is not None else _reporter_default(p)
         else:
             value = getattr(model, p.name)
@@ -95,13 +101,23 @@ class BoundCall:
         self.method = entry.name if cls_entry else None
         ctor_reporter = cls_entry.signature.reporter_param if cls_entry else None
         self.reporter_param = entry.signature.reporter_param or ctor_reporter
+        #: a parameter needs the verified caller, so unsigned requests cannot run
+        self.needs_caller = entry.signature.needs_caller or bool(
+            cls_entry and cls_entry.signature.needs_caller
+        )
 
-    def execute(self, reporter: Any = None) -> Any:
-        """Run the function (or construct the class and call the method)."""
-        args, kwargs = _kwargs(self._entry.signature.params, self._model, reporter)
+    def execute(self, reporter: Any = None, caller: Any = None) -> Any:
+        """Run the function (or construct the class and call the method).
+
+        ``caller`` (the verified :class:`~dasf_jupyter.security.Caller` or None) goes to
+        parameters annotated ``Caller``.
+        """
+        args, kwargs = _kwargs(self._entry.signature.params, self._model, reporter, caller)
         if self._cls_entry is None:
             return self._entry.func(*args, **kwargs)
-        c_args, c_kwargs = _kwargs(self._cls_entry.signature.params, self._ctor_model, reporter)
+        c_args, c_kwargs = _kwargs(
+            self._cls_entry.signature.params, self._ctor_model, reporter, caller
+        )
         instance = self._cls_entry.cls(*c_args, **c_kwargs)
         return getattr(instance, self._entry.name)(*args, **kwargs)
 

@@ -12,6 +12,7 @@ from typing import Any, Literal, Optional
 from pydantic import Field
 
 from ..codecs import pydantic_type_for
+from ..security.caller import Caller, caller_parameters
 from .docstrings import DocInfo
 from .progress import ProgressReporter
 from .schema_config import MemberConfig
@@ -29,6 +30,10 @@ class ParamSpec:
     positional_only: bool
     is_reporter: bool
     default: Any  #: ``inspect.Parameter.empty`` when required
+    #: filled with the verified caller, never part of the schema
+    is_caller: bool = False
+    #: a ``Caller`` (not ``Caller | None``) parameter: unsigned requests are refused
+    caller_required: bool = False
 
 
 @dataclass
@@ -41,6 +46,11 @@ class SignatureFields:
     @property
     def reporter_param(self) -> str | None:
         return next((p.name for p in self.params if p.is_reporter), None)
+
+    @property
+    def needs_caller(self) -> bool:
+        """True if a parameter must receive a verified caller (``Caller``, no default)."""
+        return any(p.caller_required for p in self.params)
 
 
 def snake_to_camel(*words: str) -> str:
@@ -95,9 +105,18 @@ def signature_fields(
     parameters = list(sig.parameters.values())[1 if skip_first else 0 :]
     fields: dict[str, tuple[Any, Any]] = {}
     params: list[ParamSpec] = []
+    callers = set(caller_parameters(func))
     for param in parameters:
         _check_param(param, owner, reserved)
         annotation = hints.get(param.name, Any)
+        if param.name in callers:
+            # the backend supplies the verified caller: callers cannot send or forge it
+            required = annotation is Caller and param.default is inspect.Parameter.empty
+            spec = ParamSpec(param.name, False, False, param.default, True, required)
+            if param.kind is inspect.Parameter.POSITIONAL_ONLY:
+                raise SchemaError(f"{owner}: the Caller parameter {param.name!r} must be named")
+            params.append(spec)
+            continue
         reporter = is_reporter_annotation(annotation)
         fields[param.name] = _field_for(param, annotation, reporter, doc, config)
         params.append(

@@ -6,6 +6,7 @@ import itertools
 import threading
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConnectionLost, DasfError, ProtocolError
@@ -18,6 +19,7 @@ from ..protocol import (
 )
 from ..protocol.envelope import Envelope
 from ..protocol.fragments import DEFAULT_MAX_PAYLOAD
+from ..security import ClientSecurity, IdentityKey, KnownModules, SecurityInfo
 from ..transport import BrokerUrl, ProducerPool, auth_headers, check_topic
 from .channel import TopicChannel
 from .discovery import ModuleInfo, list_modules
@@ -47,6 +49,10 @@ class Connection:
         discovery_timeout: float = DEFAULT_DISCOVERY_TIMEOUT,
         fragment_size: int = DEFAULT_FRAGMENT_SIZE,
         max_payload: int = DEFAULT_MAX_PAYLOAD,
+        trust: dict[str, str] | None = None,
+        identity: IdentityKey | str | Path | None = None,
+        encrypt: str = "auto",
+        known_modules: KnownModules | str | Path | None = None,
     ) -> None:
         if not timeout > 0 or timeout == float("inf"):
             raise ValueError("timeout must be a finite positive number of seconds")
@@ -63,6 +69,9 @@ class Connection:
         self._fragmenting_topics: set[str] = set()
         self._pongs = ProducerPool(self.broker.producer, self._headers)
         self._closed = False
+        self.security = client_security(trust, identity, encrypt, known_modules)
+        #: api_info of each discovered topic: what requests are sealed to and signed for
+        self._api_infos: dict[str, dict[str, Any]] = {}
 
     def __enter__(self) -> Connection:
         return self
@@ -118,7 +127,20 @@ class Connection:
             self._fragmenting_topics.add(topic)
         else:
             self._fragmenting_topics.discard(topic)
+        # a changed (unpinned, untrusted) module key is refused here, before any call
+        self.security.module_key(SecurityInfo.from_api_info(info), topic)
+        self._api_infos[topic] = info
         return info
+
+    def trust(self, topic: str, fingerprint: str) -> None:
+        """Accept ``fingerprint`` as the key of ``topic`` (pinned at the next discovery).
+
+        The way out of :class:`~dasf_jupyter.security.KeyChanged` after a key rotation
+        you have verified; ``module(topic)`` then works again.
+        """
+        check_topic(topic)
+        self.security.trust[topic] = fingerprint
+        self._api_infos.pop(topic, None)
 
     def module(self, topic: str, *, timeout: float | None = None) -> RemoteModule:
         """Discover the module served on ``topic`` and return callable stubs for it."""
@@ -156,12 +178,31 @@ class Connection:
             raise TypeError(f"a request must be a dict, got {type(request).__name__}")
         what = f"{request.get('func_name') or request.get('class_name') or 'request'}()"
         call = self._new_call(topic, what, timeout, on_progress=on_progress, on_log=on_log)
-        envelope = Envelope(
-            encode_json_payload(request), {Prop.MESSAGE_TYPE: MessageType.REQUEST.value}
+        props = {Prop.MESSAGE_TYPE: MessageType.REQUEST.value}
+        # sealed and signed before fragmenting: fragments carry ciphertext only
+        payload, props, call.opener = self.security.prepare(
+            self._api_info_for(topic), topic, call.context, encode_json_payload(request), props
         )
+        envelope = Envelope(payload, props)
         fragment_size = self.fragment_size if topic in self._fragmenting_topics else None
         self._channel(topic).send(call, envelope, fragment_size)
         return call
+
+    def _api_info_for(self, topic: str) -> dict[str, Any] | None:
+        """The api_info requests to ``topic`` are prepared with; discovered when it matters.
+
+        Without a known api_info the request goes out plain (unsigned unless we have an
+        identity), as a reference client's would; ``module(topic)`` discovers it first.
+        """
+        info = self._api_infos.get(topic)
+        if info is not None:
+            return info
+        security = self.security
+        if security.identity is not None or security.encrypt == "always":
+            return self.api_info(topic)
+        if topic in security.trust:
+            return self.api_info(topic)
+        return None
 
     def _new_call(
         self, topic: str, what: str, timeout: float | None, **options: Any
@@ -218,13 +259,47 @@ def wait_for(call: PendingCall) -> Any:
                 call.expire()
 
 
+def client_security(
+    trust: dict[str, str] | None = None,
+    identity: IdentityKey | str | Path | None = None,
+    encrypt: str = "auto",
+    known_modules: KnownModules | str | Path | None = None,
+) -> ClientSecurity:
+    """A :class:`ClientSecurity` from paths or objects (default pin file of the user)."""
+    if identity is not None and not isinstance(identity, IdentityKey):
+        identity = IdentityKey.load(identity)
+    if known_modules is not None and not isinstance(known_modules, KnownModules):
+        known_modules = KnownModules(known_modules)
+    return ClientSecurity(known_modules, identity, trust, encrypt)
+
+
 def connect(
     url: str,
     token: str | None = None,
     *,
     timeout: float = 600.0,
     headers: dict[str, str] | None = None,
+    trust: dict[str, str] | None = None,
+    identity: IdentityKey | str | Path | None = None,
+    encrypt: str = "auto",
+    known_modules: KnownModules | str | Path | None = None,
     **options: Any,
 ) -> Connection:
-    """Open a :class:`Connection` to the broker at ``url`` (e.g. ``ws://host:8000/ws``)."""
-    return Connection(url, token, timeout=timeout, headers=headers, **options)
+    """Open a :class:`Connection` to the broker at ``url`` (e.g. ``ws://host:8000/ws``).
+
+    Requests to modules that offer end-to-end encryption are sealed (``encrypt="always"``
+    refuses modules that do not); their keys are pinned in ``known_modules`` (default: the
+    per-user file) unless ``trust={topic: fingerprint}`` names them. ``identity`` (an
+    :class:`IdentityKey` or the path of one made by ``dasf keygen``) signs every request.
+    """
+    return Connection(
+        url,
+        token,
+        timeout=timeout,
+        headers=headers,
+        trust=trust,
+        identity=identity,
+        encrypt=encrypt,
+        known_modules=known_modules,
+        **options,
+    )

@@ -10,6 +10,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from ..errors import CallTimeout, DasfError, ModuleNotServed
+from ..security import ReplyOpener
 
 log = logging.getLogger(__name__)
 remote_log = logging.getLogger("dasf_jupyter.remote")
@@ -44,6 +45,8 @@ class PendingCall:
         self.on_progress = on_progress
         self.on_log = on_log
         self.future: Future[Any] = Future()
+        #: opens the sealed replies of a sealed request (set before the request is sent)
+        self.opener: ReplyOpener | None = None
         self._lock = threading.Lock()
         self._deadline = time.monotonic() + timeout
 
