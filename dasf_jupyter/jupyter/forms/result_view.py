@@ -14,15 +14,11 @@ _MAX_SHORT = 300
 
 
 def mime_bundle(obj: Any) -> dict[str, Any]:
-    """The rich representations of ``obj``, as IPython would display them."""
-    try:
-        from IPython.core.interactiveshell import InteractiveShell
+    """The rich representations of ``obj``, as IPython would display them in a notebook.
 
-        if InteractiveShell.initialized():
-            data, _metadata = InteractiveShell.instance().display_formatter.format(obj)
-            return dict(data)
-    except ImportError:
-        pass
+    A terminal IPython shell formats only ``text/plain``: the object's own ``_repr_html_``
+    and ``_repr_markdown_`` fill in what the shell's formatters left out.
+    """
     data: dict[str, Any] = {"text/plain": repr(obj)}
     for mime, method in (("text/html", "_repr_html_"), ("text/markdown", "_repr_markdown_")):
         render = getattr(obj, method, None)
@@ -33,6 +29,14 @@ def mime_bundle(obj: Any) -> dict[str, Any]:
                 continue
             if text:
                 data[mime] = text
+    try:
+        from IPython.core.interactiveshell import InteractiveShell
+
+        if InteractiveShell.initialized():
+            shell_data, _metadata = InteractiveShell.instance().display_formatter.format(obj)
+            data.update(shell_data)
+    except ImportError:
+        pass
     return data
 
 
