@@ -50,20 +50,32 @@ class WorkerPool:
             if self.queue_size is not None and self._in_flight >= self.queue_size:
                 return False
             self._in_flight += 1
+        slot = _Slot(self)
         try:
-            future = self._executor.submit(_run_logged, job)
+            future = self._executor.submit(_run_in_slot, slot, job)
         except RuntimeError:  # executor shut down between the check and the submit
-            self._finished()
+            slot.release()
             return False
-        future.add_done_callback(lambda f: self._done(f, on_cancel))
+        future.add_done_callback(lambda f: self._done(f, on_cancel, slot))
         return True
 
-    def _done(self, future: Future, on_cancel: Callable[[], None] | None) -> None:
+    @staticmethod
+    def release_slot() -> None:
+        """Free the calling job's place before the job ends (e.g. before it sends its reply).
+
+        Without this, a caller that sends its next request as soon as the reply arrives could
+        find the slot still taken and be rejected for an overflow that is not there.
+        """
+        slot = getattr(_current, "slot", None)
+        if slot is not None:
+            slot.release()
+
+    def _done(self, future: Future, on_cancel: Callable[[], None] | None, slot: _Slot) -> None:
         try:
             if future.cancelled() and on_cancel is not None:
                 _run_logged(on_cancel)
         finally:
-            self._finished()
+            slot.release()
 
     def _finished(self) -> None:
         with self._lock:
@@ -87,6 +99,33 @@ class WorkerPool:
         # cancel_futures drops queued jobs; their in-flight count is released here
         self._executor.shutdown(wait=False, cancel_futures=True)
         return self.wait_idle(timeout)
+
+
+_current = threading.local()
+
+
+class _Slot:
+    """One accepted job's place in the pool, released exactly once."""
+
+    def __init__(self, pool: WorkerPool) -> None:
+        self._pool = pool
+        self._released = False
+        self._lock = threading.Lock()
+
+    def release(self) -> None:
+        with self._lock:
+            if self._released:
+                return
+            self._released = True
+        self._pool._finished()
+
+
+def _run_in_slot(slot: _Slot, job: Callable[[], None]) -> None:
+    _current.slot = slot
+    try:
+        _run_logged(job)
+    finally:
+        _current.slot = None
 
 
 def _run_logged(job: Callable[[], None]) -> None:

@@ -180,6 +180,7 @@ class ModuleServer:
 
     def _work(self, job: Job) -> None:
         replies = self.dispatcher.run(job, send=self._send_nowait)
+        WorkerPool.release_slot()  # the work is done: the next request may take the place
         self._publish_logged(replies)
 
     def _reject(self, job: Job, message: str) -> None:

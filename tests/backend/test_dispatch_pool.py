@@ -65,3 +65,24 @@ def test_invalid_sizes_are_rejected():
         WorkerPool(max_workers=0)
     with pytest.raises(ValueError):
         WorkerPool(queue_size=0)
+
+
+def test_a_job_that_released_its_slot_lets_the_next_one_in_while_it_finishes():
+    pool = WorkerPool(max_workers=2, queue_size=1)
+    released = threading.Event()
+    finish = threading.Event()
+
+    def first() -> None:
+        WorkerPool.release_slot()  # e.g. computed, now only sending the reply
+        released.set()
+        finish.wait(10)
+
+    try:
+        assert pool.try_submit(first)
+        assert released.wait(10)
+        assert pool.try_submit(lambda: None)
+        finish.set()
+        assert pool.wait_idle(10) and pool.in_flight == 0
+    finally:
+        finish.set()
+        pool.shutdown(10)
