@@ -19,7 +19,13 @@ from tests.notebooks.nbtools import (
 
 pytestmark = pytest.mark.slow
 
-EXPECTED = {"basic", "sharing-a-cell", "xarray-analysis", "forms-for-everyone"}
+EXPECTED = {
+    "basic",
+    "sharing-a-cell",
+    "xarray-analysis",
+    "forms-for-everyone",
+    "secure-federation",
+}
 
 
 def sanitize(text: str) -> str:
@@ -64,11 +70,29 @@ def test_sanitizer_masks_what_varies_and_keeps_results():
     assert sanitize(results) == results
 
 
+def test_sanitizer_masks_keys_and_ciphertext_of_the_secure_notebook():
+    fp = "SHA256:Pil0ejRnpPFtDxkBVOg3C+6DpzqLGowBpEOrMqMD8XQ"
+    key = "X1EVlesYTQqVIkFTfd9H1Ls653wiRNSXXOpIJ/Kd8+E="
+    assert sanitize(f"'{fp}'\nfingerprint: {fp}\r\n") == (
+        "'SHA256:FINGERPRINT'\nfingerprint: SHA256:FINGERPRINT\r\n"
+    )
+    assert sanitize(f"dasf-ed25519 {key} alice\npublic key: {key}\n") == (
+        "dasf-ed25519 PUBLIC-KEY alice\npublic key: PUBLIC-KEY\n"
+    )
+    assert sanitize("ciphertext: REUyUQE+KXR6NGek8W0PGQ...\n") == "ciphertext: CIPHERTEXT\n"
+    # what the notebook demonstrates stays compared
+    shown = "hello alice\nfunction name visible: False\nb'DE2Q\\x01'\nrefused: UnknownUser: key"
+    assert sanitize(shown) == shown
+
+
 def test_notebooks_run_under_nbval_and_stop_their_broker_and_modules(tmp_path):
-    env = isolated_env(tmp_path)
+    home_data = tmp_path / "xdg-data"  # stands in for ~/.local/share
+    env = isolated_env(tmp_path, XDG_DATA_HOME=str(home_data))
     result = run_nbval(ALL_NOTEBOOKS, env)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert re.search(r"\b\d+ passed\b", result.stdout)
+    # secure-federation keeps its identities, module keys and pins in its own temp folder
+    assert not (home_data / "dasf-jupyter").exists()
     # kernels, embedded brokers, their watchdogs and the served-file process are all gone
     assert wait_until_gone(str(tmp_path)) == []
 
