@@ -59,7 +59,9 @@ class Publisher:
             if refusal:
                 return frames.ack_text(refusal, None, context, None)
         message_id = frame.get("messageId") or frames.new_message_id()
-        delivery = mark_delivery(frames.delivery_text(frame, message_id, frames.now_iso()), frame)
+        delivery = mark_delivery(
+            frames.delivery_text_of(text, frame, message_id, frames.now_iso()), frame
+        )
         if self._inflight is not None:
             answered = final_response_route(frame, self.topic)
             if answered is not None:
