@@ -13,11 +13,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ProtocolError
 from .messages import MessageType, Prop
+
+_STRICT_A2B = sys.version_info >= (3, 11)
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ def b64encode(data: bytes) -> str:
 def b64decode(text: str) -> bytes:
     """Strictly decode base64 text; raise :class:`ProtocolError` on anything else."""
     try:
+        if _STRICT_A2B:  # Python ≥ 3.11: validates while decoding, no separate regex pass
+            return binascii.a2b_base64(text, strict_mode=True)
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ProtocolError(f"payload is not valid base64: {exc}") from None
