@@ -6,12 +6,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from .reaper import start_reaper, stop_reaper
 
 #: path of the jupyter-server extension's endpoint that names the broker to use
 SERVER_CONFIG_PATH = "/dasf/config"
@@ -121,7 +122,7 @@ class EmbeddedBroker:
             process = BrokerProcess(data_dir=self.data_dir, start_timeout=self.start_timeout)
             process.start()
             self._process = process
-            self._watchdog = _start_watchdog(process.process.pid)
+            self._watchdog = start_reaper(process.process.pid)
             return process.url
 
     def stop(self) -> None:
@@ -135,20 +136,4 @@ class EmbeddedBroker:
         if process is not None:
             process.stop(timeout=10.0)
             shutil.rmtree(self.data_dir, ignore_errors=True)
-        if watchdog is not None and watchdog.poll() is None:
-            watchdog.terminate()
-            try:
-                watchdog.wait(5)
-            except subprocess.TimeoutExpired:
-                watchdog.kill()
-
-
-def _start_watchdog(broker_pid: int) -> subprocess.Popen | None:
-    """A process that terminates the broker once this kernel is gone (even after SIGKILL)."""
-    cmd = [sys.executable, "-m", "dasf_jupyter.jupyter.reaper", str(os.getpid()), str(broker_pid)]
-    try:
-        return subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-    except OSError:
-        return None  # without a watchdog the atexit handler still stops the broker
+        stop_reaper(watchdog)

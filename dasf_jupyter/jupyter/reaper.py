@@ -9,12 +9,38 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 POLL_INTERVAL = 0.5
 TERM_GRACE = 10.0
+
+
+def start_reaper(broker_pid: int) -> subprocess.Popen | None:
+    """Start a reaper that stops ``broker_pid`` once this process is gone (even after SIGKILL).
+
+    ``None`` when it cannot be started: the owner's own shutdown still stops the broker.
+    """
+    cmd = [sys.executable, "-m", "dasf_jupyter.jupyter.reaper", str(os.getpid()), str(broker_pid)]
+    try:
+        return subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    except OSError:
+        return None
+
+
+def stop_reaper(reaper: subprocess.Popen | None) -> None:
+    """End a reaper whose broker was stopped by its owner (SIGTERM means exactly that)."""
+    if reaper is None or reaper.poll() is not None:
+        return
+    reaper.terminate()
+    try:
+        reaper.wait(5)
+    except subprocess.TimeoutExpired:
+        reaper.kill()
 
 
 def alive(pid: int) -> bool:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
-import sys
 import threading
 from concurrent.futures import Future
 from pathlib import Path
 
 from ...broker.process import BrokerProcess
+from ..reaper import start_reaper, stop_reaper
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,7 @@ class ServerBroker:
             self._ready.set_exception(exc)
         else:
             log.info("embedded DASF broker listening at %s", self._process.url)
-            self._watchdog = _start_watchdog(self._process.process.pid)
+            self._watchdog = start_reaper(self._process.process.pid)
             self._ready.set_result(self._process.url)
 
     def ready(self) -> Future[str]:
@@ -59,20 +58,4 @@ class ServerBroker:
             self._thread.join(self._process.start_timeout + 5.0)
         self._process.stop(timeout)
         watchdog, self._watchdog = self._watchdog, None
-        if watchdog is not None and watchdog.poll() is None:
-            watchdog.terminate()  # the reaper takes SIGTERM as "stopped by its owner"
-            try:
-                watchdog.wait(5)
-            except subprocess.TimeoutExpired:
-                watchdog.kill()
-
-
-def _start_watchdog(broker_pid: int) -> subprocess.Popen | None:
-    """A reaper that stops the broker if the server dies without cleanup (e.g. SIGKILL)."""
-    cmd = [sys.executable, "-m", "dasf_jupyter.jupyter.reaper", str(os.getpid()), str(broker_pid)]
-    try:
-        return subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-    except OSError:
-        return None  # without a watchdog, the server's own shutdown still stops the broker
+        stop_reaper(watchdog)
