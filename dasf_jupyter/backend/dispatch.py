@@ -216,9 +216,13 @@ class Dispatcher:
                 reporter.finish(Status.ERROR)
             return [self.error_reply(job, _prefixed(EXECUTION_PREFIX, exc), exc, sec)]
         try:
-            body = json.dumps(
-                bound.encode_result(value), separators=(",", ":"), ensure_ascii=False
-            ).encode("utf-8")
+            # each step drops its input at once: a large result must not be held four times
+            encoded = bound.encode_result(value)
+            del value
+            text = json.dumps(encoded, separators=(",", ":"), ensure_ascii=False)
+            del encoded
+            body = text.encode("utf-8")
+            del text
         except Exception as exc:
             if reporter is not None:
                 reporter.finish(Status.ERROR)
@@ -226,7 +230,10 @@ class Dispatcher:
             return [self.error_reply(job, message, exc, sec)]
         if reporter is not None:
             reporter.finish(Status.SUCCESS)
-        return self.success_replies(job, body, sec)
+        size = len(body)
+        holder = [b64encode(body)]
+        del body
+        return self._success(job, holder, size, sec)
 
     def _open(self, job: Job) -> tuple[str, RequestSecurity | None]:
         """The plain request payload and its security context (opened and verified)."""
@@ -239,25 +246,39 @@ class Dispatcher:
         self, job: Job, body: bytes, sec: RequestSecurity | None = None
     ) -> list[Outgoing]:
         """The success response for JSON ``body``, fragmented above ``fragment_size``."""
-        payload = b64encode(body)
+        return self._success(job, [b64encode(body)], len(body), sec)
+
+    def _success(
+        self, job: Job, holder: list[str], size: int, sec: RequestSecurity | None
+    ) -> list[Outgoing]:
+        """Success replies for the base64 payload in ``holder`` (taken out, so it can be freed).
+
+        ``size`` is the unencoded length: the reference compares that, then cuts the base64.
+        """
+        payload = holder.pop()
         status = {Prop.STATUS: Status.SUCCESS.value}
+        props = self.reply(job.topic, job.context, MessageType.RESPONSE, **status)
         if sec is not None and sec.sealed:
             # seal the whole result first: fragments carry ciphertext only
-            bare = self.reply(job.topic, job.context, MessageType.RESPONSE, **status)
-            payload, props = sec.outbound(payload, bare.envelope.properties)
-            return self._fragmented(job, payload, props)
-        # the reference compares the *unencoded* length, then cuts the base64 text
-        if len(body) <= self.fragment_size:
+            sealed, sealed_props = sec.outbound(payload, props.envelope.properties)
+            del payload
+            holder.append(sealed)
+            del sealed
+            return self._fragmented(job, holder, sealed_props)
+        if size <= self.fragment_size:
             return [self.reply(job.topic, job.context, MessageType.RESPONSE, payload, **status)]
-        props = self.reply(job.topic, job.context, MessageType.RESPONSE, **status)
-        return self._fragmented(job, payload, props.envelope.properties, force=True)
+        holder.append(payload)
+        del payload
+        return self._fragmented(job, holder, props.envelope.properties, force=True)
 
     def _fragmented(
-        self, job: Job, payload: str, props: dict[str, Any], force: bool = False
+        self, job: Job, holder: list[str], props: dict[str, Any], force: bool = False
     ) -> list[Outgoing]:
+        payload = holder.pop()
         chunks = split_payload(payload, self.fragment_size)
         if len(chunks) == 1 and not force:
             return [Outgoing(job.topic, Envelope(payload, props, context=job.context))]
+        del payload
         n = len(chunks)
         return [
             Outgoing(

@@ -37,8 +37,8 @@ def encode_xarray(obj: Any) -> str:
         raw = obj.to_netcdf(format="NETCDF3_CLASSIC", engine="scipy")
     except (TypeError, ValueError) as exc:
         raise CodecError(f"cannot write {type(obj).__name__} as netCDF3: {exc}") from None
-    # xarray >= 2025.09 returns a memoryview
-    return base64.b64encode(bytes(raw)).decode("ascii")
+    # xarray >= 2025.09 returns a memoryview; base64 reads it without a copy to bytes
+    return base64.b64encode(raw).decode("ascii")
 
 
 def _netcdf_bytes(value: str | bytes) -> bytes:
