@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.refbroker.process import REPO_ROOT
+from tests.refbroker.process import REPO_ROOT, terminate
 from tests.refbroker.rawws import wait_for_pong
 
 DEMESSAGING_MAX_PAYLOAD_SIZE = 500 * 1024  # demessaging's own default, so fragments happen
@@ -91,13 +91,7 @@ class ReferenceBackend:
     def stop(self, timeout: float = 10.0) -> None:
         """Terminate the module (SIGTERM, then SIGKILL) and remove its log."""
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=timeout)
+        terminate(proc, timeout)
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None

@@ -29,6 +29,18 @@ def _port_accepts(port: int) -> bool:
         return False
 
 
+def terminate(proc: subprocess.Popen | None, timeout: float = 10.0) -> None:
+    """SIGTERM a child process, SIGKILL it if it does not end within ``timeout`` s."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)
+
+
 class ReferenceBroker:
     """dasf-broker-django (daphne subprocess, SQLite in a temp dir) with start/stop/url."""
 
@@ -106,13 +118,7 @@ class ReferenceBroker:
     def stop(self, timeout: float = 10.0) -> None:
         """Terminate daphne (SIGTERM, then SIGKILL) and remove the temp directory."""
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=timeout)
+        terminate(proc, timeout)
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
