@@ -28,18 +28,27 @@ def _pid_of(harness_object: Any) -> int:
 
 
 class Stack:
-    """Common interface: ``url``, ``broker_pid``, backends to start, ``stop()``."""
+    """Common interface: a broker process, backend processes started on demand, ``stop()``.
+
+    Subclasses set ``broker`` (anything with ``start()``, ``stop()`` and ``url``) in
+    ``__init__`` and say how to find the broker's pid and how to start one backend.
+    """
 
     name = ""
     client_kind = ""
-    backend_pids: list[int]
+    broker: Any
+
+    def __init__(self) -> None:
+        self.backends: list[Any] = []  # each has ``stop()``
+        self.backend_pids: list[int] = []
 
     def start(self) -> Stack:
-        raise NotImplementedError
+        self.broker.start()
+        return self
 
     @property
     def url(self) -> str:
-        raise NotImplementedError
+        return str(self.broker.url)
 
     @property
     def broker_pid(self) -> int:
@@ -50,10 +59,13 @@ class Stack:
         raise NotImplementedError
 
     def stop_backends(self) -> None:
-        raise NotImplementedError
+        while self.backends:
+            self.backends.pop().stop()
+        self.backend_pids.clear()
 
     def stop(self) -> None:
         self.stop_backends()
+        self.broker.stop()
 
     def __enter__(self) -> Stack:
         return self.start()
@@ -69,17 +81,8 @@ class ReferenceStack(Stack):
     client_kind = "ref"
 
     def __init__(self) -> None:
+        super().__init__()
         self.broker = ReferenceBroker(max_message_size=REF_TUNED_FRAME)
-        self.backends: list[ReferenceBackend] = []
-        self.backend_pids = []
-
-    def start(self) -> ReferenceStack:
-        self.broker.start()
-        return self
-
-    @property
-    def url(self) -> str:
-        return self.broker.url
 
     @property
     def broker_pid(self) -> int:
@@ -102,15 +105,6 @@ class ReferenceStack(Stack):
         self.backend_pids.append(_pid_of(backend))
         return self.backend_pids[-1]
 
-    def stop_backends(self) -> None:
-        while self.backends:
-            self.backends.pop().stop()
-        self.backend_pids.clear()
-
-    def stop(self) -> None:
-        self.stop_backends()
-        self.broker.stop()
-
 
 class OurStack(Stack):
     """Our broker and backend with default settings."""
@@ -119,18 +113,9 @@ class OurStack(Stack):
     client_kind = "ours"
 
     def __init__(self) -> None:
+        super().__init__()
         self._dir = tempfile.TemporaryDirectory(prefix="dasf-bench-broker-")
         self.broker = BrokerProcess(data_dir=self._dir.name, start_timeout=STARTUP_TIMEOUT)
-        self.backends: list[ChildProcess] = []
-        self.backend_pids = []
-
-    def start(self) -> OurStack:
-        self.broker.start()
-        return self
-
-    @property
-    def url(self) -> str:
-        return self.broker.url
 
     @property
     def broker_pid(self) -> int:
@@ -145,12 +130,6 @@ class OurStack(Stack):
         self.backend_pids.append(backend.pid)
         return backend.pid
 
-    def stop_backends(self) -> None:
-        while self.backends:
-            self.backends.pop().stop()
-        self.backend_pids.clear()
-
     def stop(self) -> None:
-        self.stop_backends()
-        self.broker.stop()
+        super().stop()
         self._dir.cleanup()
