@@ -1,8 +1,10 @@
 """Per-MB CPU cost of each step a large DataArray takes on the wire, measured in isolation.
 
-Usage: ``python -m benchmarks.costs [--mb 50]``. The steps are those of the reference's wire
-form (netCDF3 → base64 → JSON string → base64 → JSON frame → websocket), which our stack
-keeps for compatibility; the numbers bound what any implementation of that format can reach.
+Usage: ``python -m benchmarks.costs [--mb 50]``. The first steps are those of the reference's
+wire form (netCDF3 → base64 → JSON string → base64 → JSON frame → websocket), which our stack
+speaks with reference peers; the numbers bound what any implementation of that format can
+reach. The last steps are those of our binary path between our own peers (netCDF3 → binary
+body → raw fragments in binary frames, docs/binary-frames.md).
 """
 
 from __future__ import annotations
@@ -23,6 +25,13 @@ from websockets.sync.client import connect
 from websockets.sync.server import serve
 
 from benchmarks.workloads import build_grid, grid_side
+from dasf_jupyter.protocol.binary import (
+    decode_binary_frame,
+    encode_binary_frame,
+    with_header_fields,
+)
+from dasf_jupyter.protocol.body import decode_body, encode_body_parts
+from dasf_jupyter.protocol.fragments import DEFAULT_FRAGMENT_SIZE, split_parts
 
 REPEATS = 3
 
@@ -60,6 +69,34 @@ def websocket_round_trip(data: str | bytes) -> float:
     return seconds
 
 
+_HEADER = {"properties": {"messageType": "response", "requestContext": "1", "status": "success"}}
+
+
+def binary_frames(netcdf: bytes) -> list[bytes]:
+    """Backend side of the binary path: body parts → raw fragments → binary frames."""
+    parts = encode_body_parts(b'"\\u0000dasf:0011223344556677:0"', [netcdf], b"\0" * 8)
+    chunks = split_parts(parts, DEFAULT_FRAGMENT_SIZE)
+    n = len(chunks)
+    props = _HEADER["properties"]
+    return [
+        encode_binary_frame({"properties": {**props, "fragment": i, "num_fragments": n}}, c)
+        for i, c in enumerate(chunks)
+    ]
+
+
+def broker_pass(frames: list[bytes]) -> list[bytes]:
+    """What our broker does to each binary publish: add messageId/publishTime."""
+    fields = {"messageId": "0" * 36, "publishTime": "2026-01-01T00:00:00+00:00"}
+    return [with_header_fields(f, fields) for f in frames]
+
+
+def client_pass(frames: list[bytes]) -> int:
+    """Client side: read each frame, join the fragments, split the body."""
+    body = b"".join(decode_binary_frame(f)[1] for f in frames)
+    _json, _nonce, attachments = decode_body(body)
+    return attachments[0].nbytes
+
+
 def measure(mb: float) -> list[tuple[str, float, int]]:
     """(step, seconds, bytes handled) for a grid of ``mb`` MB."""
     import xarray as xr
@@ -71,6 +108,7 @@ def measure(mb: float) -> list[tuple[str, float, int]]:
     outer = base64.b64encode(as_json.encode())
     frame = json.dumps({"payload": outer.decode("ascii"), "properties": {}})
     mask = os.urandom(4)
+    raw = binary_frames(netcdf)
     return [
         (
             "netCDF3 write (to_netcdf, scipy)",
@@ -119,6 +157,21 @@ def measure(mb: float) -> list[tuple[str, float, int]]:
         ),
         ("websocket loopback, text frame", websocket_round_trip(frame), len(frame)),
         ("websocket loopback, binary netCDF", websocket_round_trip(netcdf), len(netcdf)),
+        (
+            "binary path, backend: body + fragments + binary frames",
+            timed(lambda: binary_frames(netcdf)),
+            len(netcdf),
+        ),
+        (
+            "binary path, broker: messageId into each frame",
+            timed(lambda: broker_pass(raw)),
+            len(netcdf),
+        ),
+        (
+            "binary path, client: frames → body → attachment",
+            timed(lambda: client_pass(raw)),
+            len(netcdf),
+        ),
     ]
 
 

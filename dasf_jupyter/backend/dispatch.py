@@ -14,9 +14,10 @@ import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..codecs.attachments import collecting
 from ..errors import ProtocolError
 from ..protocol import (
     DEFAULT_FRAGMENT_SIZE,
@@ -33,6 +34,15 @@ from ..protocol import (
     is_rpc_message,
     split_payload,
 )
+from ..protocol.body import (
+    BINARY_BODY,
+    Buffer,
+    decode_body,
+    encode_body_parts,
+    resolve_placeholders,
+)
+from ..protocol.envelope import decode_json_bytes, raw_payload
+from ..protocol.fragments import split_parts
 from ..security import RequestSecurity, SecurityError, SecurityPolicy, SignatureMissing
 from ..transport.urls import check_topic
 from .output import forward_output
@@ -150,7 +160,8 @@ class Dispatcher:
                 return Decision(job=job)
             with self._fragments_lock:
                 self._fragments.expire(FRAGMENT_TIMEOUT)
-                payload = self._fragments.add((topic, context), *index, envelope.payload)
+                key = (topic, context)
+                payload = self._fragments.add(key, *index, envelope.wire_payload())
         except ProtocolError as exc:
             return Decision([self.error_reply(job, f"invalid request fragments: {exc}", exc)])
         if payload is None:
@@ -160,7 +171,10 @@ class Dispatcher:
             for k, v in envelope.properties.items()
             if k not in (Prop.FRAGMENT, Prop.NUM_FRAGMENTS)
         }
-        whole = Envelope(payload, props, envelope.context, envelope.message_id)
+        if isinstance(payload, str):
+            whole = Envelope(payload, props, envelope.context, envelope.message_id)
+        else:
+            whole = Envelope("", props, envelope.context, envelope.message_id, data=payload)
         return Decision(job=Job(whole, topic, context))
 
     def reply(
@@ -193,9 +207,10 @@ class Dispatcher:
         if send is not None and sec is not None and sec.sealed:
             send = sealing(send, sec)
         try:
-            data = decode_json_payload(payload)
+            data = _request_data(payload, job.request.properties)
         except ProtocolError as exc:
             return [self.error_reply(job, _prefixed(VALIDATION_PREFIX, exc), exc, sec)]
+        del payload
         try:
             bound = self.schema.parse_request(data)
         except Exception as exc:  # RequestValidationError and anything a schema may raise
@@ -215,14 +230,25 @@ class Dispatcher:
             if reporter is not None:
                 reporter.finish(Status.ERROR)
             return [self.error_reply(job, _prefixed(EXECUTION_PREFIX, exc), exc, sec)]
+        sealed_reply = sec is not None and sec.sealed
+        binary = job.request.properties.get(Prop.ACCEPT) == BINARY_BODY and not sealed_reply
         try:
             # each step drops its input at once: a large result must not be held four times
-            encoded = bound.encode_result(value)
+            with collecting(binary) as attachments:
+                encoded = bound.encode_result(value)
             del value
             text = json.dumps(encoded, separators=(",", ":"), ensure_ascii=False)
             del encoded
             body = text.encode("utf-8")
             del text
+            parts: list[Buffer] = [body]
+            del body
+            if attachments is not None and attachments.buffers:
+                # kept as parts: a large result is never joined into one more copy
+                parts = encode_body_parts(parts[0], attachments.buffers, attachments.nonce)
+                attachments.buffers.clear()
+            else:
+                attachments = None
         except Exception as exc:
             if reporter is not None:
                 reporter.finish(Status.ERROR)
@@ -230,17 +256,47 @@ class Dispatcher:
             return [self.error_reply(job, message, exc, sec)]
         if reporter is not None:
             reporter.finish(Status.SUCCESS)
+        if not sealed_reply:  # raw bytes: a binary frame where the broker takes one
+            extra = {Prop.BODY: BINARY_BODY} if attachments is not None else {}
+            return self._raw_success(job, parts, extra)
+        (body,) = parts
         size = len(body)
         holder = [b64encode(body)]
         del body
         return self._success(job, holder, size, sec)
 
-    def _open(self, job: Job) -> tuple[str, RequestSecurity | None]:
+    def _open(self, job: Job) -> tuple[str | bytes | memoryview, RequestSecurity | None]:
         """The plain request payload and its security context (opened and verified)."""
         policy, props = self.security, job.request.properties
         if policy is None or not concerns(policy, props):
-            return job.request.payload, None
-        return policy.inbound(props, job.request.payload, self.topic)
+            return job.request.wire_payload(), None
+        return policy.inbound(props, job.request.as_text().payload, self.topic)
+
+    def _raw_success(self, job: Job, parts: list[Buffer], extra: dict[str, Any]) -> list[Outgoing]:
+        """Success replies carrying the body (``parts``) raw, fragmented like its base64.
+
+        ``parts`` is emptied, so the caller holds no reference to the body any more.
+        """
+        props = {Prop.STATUS: Status.SUCCESS.value, **extra}
+        reply = self.reply(job.topic, job.context, MessageType.RESPONSE, **props)
+        if sum(memoryview(p).nbytes for p in parts) <= self.fragment_size:
+            return [Outgoing(job.topic, replace(reply.envelope, data=b"".join(parts)))]
+        chunks = split_parts(parts, self.fragment_size)
+        parts.clear()
+        n = len(chunks)
+        base = reply.envelope.properties
+        return [
+            Outgoing(
+                job.topic,
+                Envelope(
+                    "",
+                    {**base, Prop.FRAGMENT: i, Prop.NUM_FRAGMENTS: n},
+                    context=job.context,
+                    data=chunk,
+                ),
+            )
+            for i, chunk in enumerate(chunks)
+        ]
 
     def success_replies(
         self, job: Job, body: bytes, sec: RequestSecurity | None = None
@@ -344,6 +400,17 @@ def _forwarding(dispatcher: Dispatcher, job: Job, send: Send) -> Iterator[None]:
 
     with forward_output(sink):
         yield
+
+
+def _request_data(payload: str | bytes | memoryview, properties: dict[str, Any]) -> Any:
+    """The request's JSON, with the attachments of a binary body in place of placeholders."""
+    body = properties.get(Prop.BODY)
+    if body is None:
+        return decode_json_payload(payload)
+    if body != BINARY_BODY:
+        raise ProtocolError(f"unknown body format {body!r} (this module reads {BINARY_BODY!r})")
+    json_part, nonce, attachments = decode_body(raw_payload(payload))
+    return resolve_placeholders(decode_json_bytes(json_part), nonce, attachments)
 
 
 def _reporter_config(data: Any, param: str, is_method: bool) -> Any:

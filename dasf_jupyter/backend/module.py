@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ..protocol import API_INFO_EXTENSION, DEFAULT_FRAGMENT_SIZE
+from ..protocol.binary import binary_enabled
+from ..protocol.body import BINARY_BODY
 from ..security import AllowList, ModuleKeyPair, SecurityMode, SecurityPolicy
 from ..transport import auth_headers, check_topic
 from .dispatch import Dispatcher
@@ -70,7 +72,8 @@ class BackendModule:
         """The ``ModuleAPIModel`` answer to ``api_info`` (PROTOCOL.md §11).
 
         It also carries our extension keys, which reference peers ignore: the module's
-        description, that it reassembles fragmented requests, and its security (mode,
+        description, that it reassembles fragmented requests, the binary body format it reads
+        and writes (docs/binary-frames.md), and its security (mode,
         public key and fingerprint).
         """
         info = self.schema.api_info()
@@ -78,6 +81,7 @@ class BackendModule:
         info[API_INFO_EXTENSION] = {
             "request_fragments": True,
             "description": self.schema.description,
+            "binary_bodies": [BINARY_BODY] if binary_enabled() else [],
         }
         return info
 

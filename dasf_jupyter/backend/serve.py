@@ -71,7 +71,7 @@ class ModuleServer:
 
     def connect(self) -> None:
         """Open the consumer socket (raises the connection error)."""
-        consumer = ConsumerSocket(self.consumer_url, self.headers)
+        consumer = ConsumerSocket(self.consumer_url, self.headers, binary=True)
         with self._lock:
             if self._stopping.is_set():
                 consumer.close()

@@ -14,9 +14,10 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from ..errors import ProtocolError
+from ..protocol.binary import BINARY_FRAMES_HEADER, BINARY_FRAMES_VERSION, binary_to_text
 from . import frames
 from .auth import AuthRefused, authenticate
-from .hub import Receiver
+from .hub import Message, Receiver
 from .inflight import route_of
 from .models import topic_name_error
 from .permissions import TopicAccess
@@ -31,6 +32,14 @@ _CLEAN_CLOSE = frozenset({1000, 1001})
 #: a liveness probe to a consumer that does not read is given up after this long
 _PROBE_SEND_TIMEOUT = 10.0
 _socket_tokens = itertools.count(1)
+#: handshake header of binary frames (docs/binary-frames.md), as ASGI bytes
+_BINARY_FRAMES = (BINARY_FRAMES_HEADER.encode("ascii"), BINARY_FRAMES_VERSION.encode("ascii"))
+
+
+def wants_binary(scope: dict[str, Any]) -> bool:
+    """True when the peer sent ``x-dasf-binary-frames: 1`` in its handshake request."""
+    name, value = _BINARY_FRAMES
+    return any(k.lower() == name and v.strip() == value for k, v in scope.get("headers", ()))
 
 
 class _BrokerSocket(AsyncWebsocketConsumer):
@@ -53,7 +62,8 @@ class _BrokerSocket(AsyncWebsocketConsumer):
     accepted = False
 
     async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
-        await super().accept(subprotocol, headers)
+        """Accept the handshake; every socket announces that it takes binary frames."""
+        await super().accept(subprotocol, [*(headers or ()), _BINARY_FRAMES])
         self.accepted = True
 
     async def websocket_connect(self, message: dict) -> None:
@@ -151,7 +161,7 @@ class StatusPingSocket(_BrokerSocket):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
         text = text_data if text_data is not None else bytes_data or b""
         try:
-            frame = frames.parse_publish(text)
+            frame = frames.parse_any_publish(text)  # of a binary reply: its header
         except ProtocolError as exc:
             await self.send(text_data=frames.ack_text(str(exc), None, frames.context_of(text), 0))
             return
@@ -176,6 +186,8 @@ class SubscriberSocket(_BrokerSocket):
     pump: asyncio.Task | None = None
     closing = False
     close_reason = ""
+    #: the consumer asked for binary deliveries; others get binary publishes as text
+    binary = False
 
     async def connect(self) -> None:
         topic = await self.checked_topic()
@@ -196,6 +208,7 @@ class SubscriberSocket(_BrokerSocket):
             return
         self.runtime = runtime = await get_runtime()
         self.token = next(_socket_tokens)
+        self.binary = wants_binary(self.scope)
         # attach before accepting: once the client sees the handshake, nothing is missed
         self.receiver = await runtime.hub.attach(topic, self.subscription)
         self.receiver.on_overflow = self._overflowed
@@ -239,16 +252,31 @@ class SubscriberSocket(_BrokerSocket):
                 await receiver.requeue(text)
                 return
             try:
-                await self.send(text_data=text)
+                sent = await self._send_delivery(text)
             except asyncio.CancelledError:  # stopped while blocked on a full socket buffer
                 await asyncio.shield(receiver.requeue(text))
                 raise
             except Exception:  # the socket closed under us: let another consumer have it
                 await receiver.requeue(text)
                 return
-            route = route_of(text)
+            route = route_of(text) if sent else None
             if route is not None:  # remember it, to answer it if this consumer goes away
                 self.runtime.inflight.delivered(self.token, self.topic, route)
+
+    async def _send_delivery(self, message: Message) -> bool:
+        """Send one delivery as text or binary, as this consumer asked; False if dropped."""
+        if isinstance(message, str):
+            await self.send(text_data=message)
+        elif self.binary:
+            await self.send(bytes_data=message)
+        else:
+            try:
+                text = binary_to_text(message)
+            except ProtocolError:  # cannot happen for frames the broker checked
+                log.warning("dropped a malformed binary delivery on %s", self.topic)
+                return False
+            await self.send(text_data=text)
+        return True
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
         pass  # consumer acks ({"messageId": ...}) are accepted; delivery is at most once
@@ -272,7 +300,7 @@ class SubscriberSocket(_BrokerSocket):
             why = self.close_reason or f"its connection was lost, close code {code}"
             await self._answer_orphans(why, 0.0)
 
-    async def _answer_undelivered(self, texts: list[str]) -> None:
+    async def _answer_undelivered(self, texts: list[Message]) -> None:
         """Requests still queued for a subscription that vanished: they never ran."""
         for text in texts:
             route = route_of(text)

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import ProtocolError
 from ..protocol import MessageType, Prop, Status, encode_text_payload
+from ..protocol.binary import decode_binary_frame, with_header_fields
 
 #: message types whose sender waits for a ``response`` on its response topic
 REPLY_EXPECTED = frozenset({MessageType.REQUEST.value, MessageType.INFO.value, "api_info"})
@@ -36,6 +37,11 @@ def parse_publish(text: str | bytes) -> dict[str, Any]:
     payload = obj.get("payload", "")
     if payload is not None and not isinstance(payload, str):
         raise ProtocolError("invalid message: 'payload' must be a (base64) string")
+    return _checked_fields(obj)
+
+
+def _checked_fields(obj: dict[str, Any]) -> dict[str, Any]:
+    """Check the fields besides ``payload`` of a text frame or binary frame header."""
     properties = obj.get("properties", {})
     if properties is not None and not isinstance(properties, dict):
         raise ProtocolError("invalid message: 'properties' must be a JSON object")
@@ -45,12 +51,41 @@ def parse_publish(text: str | bytes) -> dict[str, Any]:
     return obj
 
 
+def looks_binary(data: str | bytes) -> bool:
+    """True for a websocket message meant as a binary frame (bytes starting with 0x00).
+
+    Unlike :func:`~dasf_jupyter.protocol.binary.is_binary_frame` this includes frames too
+    short to be valid, so they are refused as binary frames, not as bad JSON.
+    """
+    return isinstance(data, (bytes, bytearray)) and data[:1] == b"\x00"
+
+
+def parse_binary_publish(data: bytes) -> dict[str, Any]:
+    """The header of a binary publish frame, checked like :func:`parse_publish` checks text."""
+    try:
+        header, _ = decode_binary_frame(data)
+    except ProtocolError as exc:
+        raise ProtocolError(f"invalid message: {exc}") from None
+    return _checked_fields(header)
+
+
+def parse_any_publish(data: str | bytes) -> dict[str, Any]:
+    """:func:`parse_binary_publish` or :func:`parse_publish`, whichever ``data`` is."""
+    return parse_binary_publish(data) if looks_binary(data) else parse_publish(data)
+
+
 def context_of(text: str | bytes) -> Any:
     """Best-effort ``context`` of a frame that failed to parse (for the refusal ack)."""
-    try:
-        obj = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
+    if looks_binary(text):
+        try:
+            obj: Any = decode_binary_frame(text)[0]
+        except ProtocolError:
+            return None
+    else:
+        try:
+            obj = json.loads(text)
+        except (ValueError, RecursionError):
+            return None
     return obj.get("context") if isinstance(obj, dict) else None
 
 
@@ -98,6 +133,20 @@ def delivery_text_of(
         return delivery_text(frame, message_id, publish_time)
     head = json.dumps({"messageId": message_id, "publishTime": publish_time})[:-1]
     return f"{head},{body[1:]}"
+
+
+def binary_delivery_of(data: bytes, message_id: str, publish_time: str) -> bytes:
+    """The binary publish ``data`` with ``messageId`` and ``publishTime`` in its header."""
+    return with_header_fields(data, {"messageId": message_id, "publishTime": publish_time})
+
+
+def delivery_of(
+    data: str | bytes, frame: dict[str, Any], message_id: str, publish_time: str
+) -> str | bytes:
+    """The delivery of a publish: binary for a binary frame, spliced text otherwise."""
+    if looks_binary(data):
+        return binary_delivery_of(data, message_id, publish_time)
+    return delivery_text_of(data, frame, message_id, publish_time)
 
 
 def ack_text(result: str, message_id: str | None, context: Any, consumers: int | None) -> str:

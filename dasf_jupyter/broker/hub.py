@@ -26,6 +26,9 @@ from .subscriptions import LocalSubscriptions, subscription_key
 
 log = logging.getLogger(__name__)
 
+#: what the hub carries: delivery text, or a binary delivery frame (first byte 0x00)
+Message = str | bytes
+
 
 class Receiver(Protocol):
     """One consumer socket's end of a subscription queue."""
@@ -35,13 +38,13 @@ class Receiver(Protocol):
     #: called with a reason when the hub cuts off a subscription that fell too far behind
     on_overflow: Callable[[str], None] | None
 
-    async def get(self) -> str | None:
-        """Next delivery text; None when a poll interval passed without a message."""
+    async def get(self) -> Message | None:
+        """Next delivery; None when a poll interval passed without a message."""
 
-    async def requeue(self, text: str) -> None:
+    async def requeue(self, text: Message) -> None:
         """Give back a message that could not be sent, to be delivered next."""
 
-    async def close(self) -> list[str] | None:
+    async def close(self) -> list[Message] | None:
         """Detach this consumer socket; return messages dropped because it was the last."""
 
 
@@ -52,7 +55,7 @@ class Hub(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def publish(self, topic: str, text: str) -> int:
+    async def publish(self, topic: str, text: Message) -> int:
         """Queue ``text`` once per live subscription of ``topic``; return their number."""
 
     async def subscriptions(self, topic: str) -> list[str]: ...
@@ -64,15 +67,15 @@ class Hub(Protocol):
 
 
 class _Backlog:
-    """One subscription's queue, its size in characters and the consumers reading it."""
+    """One subscription's queue, its size (characters or bytes) and the consumers reading it."""
 
     def __init__(self) -> None:
-        self.queue: asyncio.Queue[str] = asyncio.Queue()
+        self.queue: asyncio.Queue[Message] = asyncio.Queue()
         self.chars = 0
         self.overflowed = False
         self.receivers: set[_MemoryReceiver] = set()
 
-    def put(self, text: str) -> None:
+    def put(self, text: Message) -> None:
         self.queue.put_nowait(text)
         self.chars += len(text)
 
@@ -93,17 +96,17 @@ class _MemoryReceiver:
         self.on_overflow: Callable[[str], None] | None = None
         backlog.receivers.add(self)
 
-    async def get(self) -> str | None:
+    async def get(self) -> Message | None:
         text = await self._backlog.queue.get()
         self._backlog.chars -= len(text)
         return text
 
-    async def requeue(self, text: str) -> None:
+    async def requeue(self, text: Message) -> None:
         # the queue has no "push front"; order of a given-back message is not essential
         if not self._backlog.overflowed:
             self._backlog.put(text)
 
-    async def close(self) -> list[str] | None:
+    async def close(self) -> list[Message] | None:
         if self._closed:
             return None
         self._closed = True
@@ -115,9 +118,10 @@ class MemoryHub:
     """Subscription queues of a single broker process.
 
     A subscription whose consumers fall ``max_backlog`` messages or ``max_backlog_chars``
-    characters behind is cut off: its queue is emptied and its consumer sockets are closed
-    with the reason (``on_overflow``), so a stalled consumer cannot exhaust memory. One
-    message always fits, whatever its size (the frame size limit bounds it).
+    characters (bytes, for binary frames) behind is cut off: its queue is emptied and its
+    consumer sockets are closed with the reason (``on_overflow``), so a stalled consumer
+    cannot exhaust memory. One message always fits, whatever its size (the frame size limit
+    bounds it).
     """
 
     def __init__(self, max_backlog: int = 10_000, max_backlog_chars: int = 512 << 20) -> None:
@@ -136,7 +140,7 @@ class MemoryHub:
     def on_subscribe(self, callback: Callable[[str], None]) -> None:
         self._callbacks.append(callback)
 
-    async def publish(self, topic: str, text: str) -> int:
+    async def publish(self, topic: str, text: Message) -> int:
         queued = 0
         for sub in self._local.of_topic(topic):
             backlog = self._queues[(topic, sub)]
@@ -173,7 +177,7 @@ class MemoryHub:
             callback(topic)
         return _MemoryReceiver(self, topic, subscription, backlog)
 
-    def _detach(self, topic: str, subscription: str) -> list[str] | None:
+    def _detach(self, topic: str, subscription: str) -> list[Message] | None:
         if self._local.remove(topic, subscription) != 0:
             return None
         # non-persistent semantics: undelivered messages of a vanished subscription go
@@ -189,6 +193,11 @@ class MemoryHub:
         return dropped
 
 
+def _from_redis(data: bytes) -> Message:
+    """A queued message as the hub got it: binary frames start with 0x00, text never does."""
+    return data if data[:1] == b"\x00" else data.decode("utf-8")
+
+
 class _RedisReceiver:
     cancel_safe = False  # a cancelled BRPOP may already have popped its message
     on_overflow: Callable[[str], None] | None = None  # Redis queues are bounded by expiry
@@ -198,11 +207,11 @@ class _RedisReceiver:
         self._key = hub._queue_key(topic, subscription)
         self._closed = False
 
-    async def get(self) -> str | None:
+    async def get(self) -> Message | None:
         item = await self._hub._redis.brpop([self._key], timeout=self._hub.poll_interval)
-        return None if item is None else item[1].decode("utf-8")
+        return None if item is None else _from_redis(item[1])
 
-    async def requeue(self, text: str) -> None:
+    async def requeue(self, text: Message) -> None:
         # RPUSH puts it at the end BRPOP takes from: it is delivered next
         await self._hub._redis.rpush(self._key, text)
 
@@ -302,7 +311,7 @@ class RedisHub:
         members = await self._redis.zrangebyscore(self._registry_key(topic), time.time(), "+inf")
         return sorted({m.decode("utf-8").split("\t", 2)[2] for m in members})
 
-    async def publish(self, topic: str, text: str) -> int:
+    async def publish(self, topic: str, text: Message) -> int:
         # one round trip: look up the live subscriptions and queue the message atomically
         return int(
             await self._publish_script(

@@ -14,13 +14,15 @@ import json
 from collections import OrderedDict
 from typing import Any
 
+from ..errors import ProtocolError
 from ..protocol import MessageType, Prop
+from ..protocol.binary import decode_binary_frame, header_end
 from . import frames
 
 #: a request's route back to its caller: (response topic, requestContext as text)
 Route = tuple[str, str]
 
-#: deliveries larger than this are not parsed to find their route (Redis mode only)
+#: texts (binary headers) larger than this are not parsed for their route (Redis mode only)
 _PARSE_LIMIT = 1 << 20
 
 
@@ -30,32 +32,59 @@ class Delivery(str):
     route: Route | None = None
 
 
-def mark_delivery(text: str, frame: dict[str, Any]) -> str:
-    """``text`` tagged with the route of ``frame`` if it is a request awaiting a reply."""
+class BinaryDelivery(bytes):
+    """A binary delivery frame that carries its request route like :class:`Delivery`."""
+
+    route: Route | None = None
+
+
+def request_route(frame: dict[str, Any]) -> Route | None:
+    """``(response_topic, requestContext)`` of a request awaiting a reply, else None."""
     if not frames.expects_reply(frame):
-        return text
+        return None
     response_topic = frames.response_topic_of(frame)
-    if response_topic == "status-ping":
-        return text  # the broker's own probes
-    tagged = Delivery(text)
-    tagged.route = (response_topic, str(frames.properties_of(frame).get(Prop.REQUEST_CONTEXT)))
+    if response_topic is None or response_topic == "status-ping":
+        return None  # status-ping: the broker's own probes
+    return (response_topic, str(frames.properties_of(frame).get(Prop.REQUEST_CONTEXT)))
+
+
+def mark_delivery(data: str | bytes, frame: dict[str, Any]) -> str | bytes:
+    """``data`` tagged with the route of ``frame`` if it is a request awaiting a reply."""
+    route = request_route(frame)
+    if route is None:
+        return data
+    tagged = BinaryDelivery(data) if isinstance(data, bytes) else Delivery(data)
+    tagged.route = route
     return tagged
 
 
-def route_of(text: str) -> Route | None:
-    """The route of a delivery: from its tag, or (small texts from Redis) by parsing it."""
-    if isinstance(text, Delivery):
-        return text.route
-    if len(text) > _PARSE_LIMIT or '"response_topic"' not in text:
+def route_of(data: str | bytes) -> Route | None:
+    """The route of a delivery: from its tag, or (deliveries from Redis) by parsing it.
+
+    Text is parsed only when small; a binary frame's header is parsed whatever its payload.
+    """
+    if isinstance(data, (Delivery, BinaryDelivery)):
+        return data.route
+    if isinstance(data, bytes):
+        return _binary_route(data)
+    if len(data) > _PARSE_LIMIT or '"response_topic"' not in data:
         return None
     try:
-        frame = json.loads(text)
+        frame = json.loads(data)
     except ValueError:
         return None
-    if not isinstance(frame, dict):
+    return request_route(frame) if isinstance(frame, dict) else None
+
+
+def _binary_route(data: bytes) -> Route | None:
+    try:
+        end = header_end(data)
+        if end > _PARSE_LIMIT or b'"response_topic"' not in data[4:end]:
+            return None
+        header, _ = decode_binary_frame(data)
+    except ProtocolError:
         return None
-    tagged = mark_delivery(text, frame)
-    return tagged.route if isinstance(tagged, Delivery) else None
+    return request_route(header)
 
 
 def final_response_route(frame: dict[str, Any], topic: str) -> Route | None:

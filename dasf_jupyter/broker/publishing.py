@@ -47,9 +47,12 @@ class Publisher:
         self._inflight = inflight
 
     async def publish(self, text: str | bytes) -> str:
-        """Route one publish frame; return the ack (``result`` says why if refused)."""
+        """Route one publish frame, text or binary; return the ack (text, says why if refused).
+
+        A binary frame is checked like a text frame (its header), and delivered as binary.
+        """
         try:
-            frame = frames.parse_publish(text)
+            frame = frames.parse_any_publish(text)
         except ProtocolError as exc:
             return frames.ack_text(str(exc), None, frames.context_of(text), None)
         context = frame.get("context")
@@ -59,9 +62,11 @@ class Publisher:
             if refusal:
                 return frames.ack_text(refusal, None, context, None)
         message_id = frame.get("messageId") or frames.new_message_id()
-        delivery = mark_delivery(
-            frames.delivery_text_of(text, frame, message_id, frames.now_iso()), frame
-        )
+        try:
+            delivery = frames.delivery_of(text, frame, message_id, frames.now_iso())
+        except ProtocolError as exc:  # a binary header at the size limit, say
+            return frames.ack_text(str(exc), None, context, None)
+        delivery = mark_delivery(delivery, frame)
         if self._inflight is not None:
             answered = final_response_route(frame, self.topic)
             if answered is not None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .frames import response_topic_of, unserved_error_text
-from .hub import Hub
+from .hub import Hub, Message
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 class _Held:
     deadline: float
     frame: dict[str, Any]
-    text: str
+    text: Message  # the delivery, text or binary
 
 
 class UnservedHold:
@@ -81,7 +81,7 @@ class UnservedHold:
         if topic in self._held:
             self._wake.set()
 
-    async def hold(self, topic: str, frame: dict[str, Any], text: str) -> None:
+    async def hold(self, topic: str, frame: dict[str, Any], text: Message) -> None:
         """Hold a request for ``topic``; answer it with the error at once if the hold is full."""
         size = len(text)
         if self._count + 1 > self._max_count or self._bytes + size > self._max_bytes:

@@ -18,10 +18,12 @@ from ..protocol import (
     MessageType,
     Prop,
     PublishAck,
+    b64encode,
     fragment_index,
     split_payload,
 )
 from ..protocol.envelope import Envelope
+from ..protocol.fragments import Chunk, split_data
 from ..transport import BrokerUrl, ConsumerSocket, ProducerSocket
 from .pending import PendingCall
 from .replies import log_record, progress_report, response_value
@@ -68,7 +70,7 @@ class TopicChannel:
         self._closed = threading.Event()
         # subscribe first, so that no reply can be published before we listen
         consumer_url = broker.consumer(self.response_topic, self.subscription)
-        self._consumer = ConsumerSocket(consumer_url, headers)
+        self._consumer = ConsumerSocket(consumer_url, headers, binary=True)
         try:
             self._producer = ProducerSocket(broker.producer(topic), headers, topic=topic)
         except BaseException:
@@ -93,11 +95,19 @@ class TopicChannel:
             # hold the request and deliver it later, unseen (docs/delivery-semantics.md)
             Prop.NO_HOLD: "1",
         }
-        chunks = split_payload(envelope.payload, fragment_size) if fragment_size else []
+        chunks: list[str] | list[memoryview] = []
+        if fragment_size and envelope.data is not None:
+            chunks = split_data(envelope.data, fragment_size)
+        elif fragment_size:
+            chunks = split_payload(envelope.payload, fragment_size)
         if len(chunks) > 1:
             n = len(chunks)
             messages = [
-                Envelope(chunk, {**properties, Prop.FRAGMENT: i, Prop.NUM_FRAGMENTS: n})
+                Envelope(
+                    chunk if isinstance(chunk, str) else "",
+                    {**properties, Prop.FRAGMENT: i, Prop.NUM_FRAGMENTS: n},
+                    data=None if isinstance(chunk, str) else chunk,
+                )
                 for i, chunk in enumerate(chunks)
             ]
         else:
@@ -187,8 +197,10 @@ class TopicChannel:
             payload = self._reassemble(envelope, call.context, kind)
             if payload is None:
                 return
-            if call.opener is not None:  # after reassembly: fragments carry ciphertext
-                payload = call.opener.open(payload, envelope.properties)
+            if call.opener is not None and call.opener.sealed:
+                # after reassembly: fragments carry ciphertext
+                text = payload if isinstance(payload, str) else b64encode(payload)
+                payload = call.opener.open(text, envelope.properties)
             if kind == MessageType.RESPONSE.value:
                 call.resolve(response_value(payload, envelope.properties, self.topic))
             elif kind == MessageType.PROGRESS.value:
@@ -201,12 +213,13 @@ class TopicChannel:
             else:
                 log.warning("ignoring a bad %s message for %s: %s", kind, call.what, exc)
 
-    def _reassemble(self, envelope: Envelope, context: str, kind: str) -> str | None:
+    def _reassemble(self, envelope: Envelope, context: str, kind: str) -> Chunk | None:
         index = fragment_index(envelope.properties)
         if index is None:
-            return envelope.payload
+            return envelope.wire_payload()
         with self._assembler_lock:
-            return self._assembler.add((context, kind), index[0], index[1], envelope.payload)
+            chunk = envelope.wire_payload()
+            return self._assembler.add((context, kind), index[0], index[1], chunk)
 
     def _answer_ping(self, envelope: Envelope) -> None:
         """Be polite to dasf-broker-django's liveness probes."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..codecs.attachments import Attachments
 from ..errors import ConnectionLost, DasfError, ProtocolError
 from ..protocol import (
     API_INFO_EXTENSION,
@@ -17,6 +19,8 @@ from ..protocol import (
     Prop,
     encode_json_payload,
 )
+from ..protocol.binary import binary_enabled
+from ..protocol.body import BINARY_BODY, encode_body
 from ..protocol.envelope import Envelope
 from ..protocol.fragments import DEFAULT_MAX_PAYLOAD
 from ..security import ClientSecurity, IdentityKey, KnownModules, SecurityInfo
@@ -67,6 +71,8 @@ class Connection:
         self._lock = threading.Lock()
         self._contexts = itertools.count(1)
         self._fragmenting_topics: set[str] = set()
+        #: topics whose module reads and writes binary bodies (docs/binary-frames.md)
+        self._binary_topics: set[str] = set()
         self._pongs = ProducerPool(self.broker.producer, self._headers)
         self._closed = False
         self.security = client_security(trust, identity, encrypt, known_modules)
@@ -97,9 +103,18 @@ class Connection:
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
         on_log: LogCallback | None = None,
+        attachments: Attachments | None = None,
+        accept_binary: bool = False,
     ) -> Future[Any]:
-        """Send a request payload; the future resolves with the raw JSON result."""
-        return self._start(topic, request, timeout, on_progress, on_log).future
+        """Send a request payload; the future resolves with the raw JSON result.
+
+        ``attachments`` (collected while encoding ``request``, see :meth:`speaks_binary`)
+        travel as raw bytes; with ``accept_binary`` the result may hold raw byte values
+        (memoryviews) where a codec would put base64 — for callers that decode by schema.
+        """
+        return self._start(
+            topic, request, timeout, on_progress, on_log, attachments, accept_binary
+        ).future
 
     def call(
         self,
@@ -109,9 +124,26 @@ class Connection:
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
         on_log: LogCallback | None = None,
+        attachments: Attachments | None = None,
+        accept_binary: bool = False,
     ) -> Any:
-        """Send a request payload and wait for its raw JSON result."""
-        return wait_for(self._start(topic, request, timeout, on_progress, on_log))
+        """Send a request payload and wait for its raw JSON result (see :meth:`submit`)."""
+        return wait_for(
+            self._start(topic, request, timeout, on_progress, on_log, attachments, accept_binary)
+        )
+
+    def speaks_binary(self, topic: str) -> bool:
+        """True when requests to ``topic`` may carry binary bodies (docs/binary-frames.md).
+
+        The module announced the format, nothing is sealed or signed, and ``DASF_BINARY``
+        is not ``0``.
+        """
+        if topic not in self._binary_topics or self.security.identity is not None:
+            return False
+        if not binary_enabled():
+            return False
+        info = SecurityInfo.from_api_info(self._api_infos.get(topic))
+        return info is None or not info.encrypts
 
     def api_info(self, topic: str, *, timeout: float | None = None) -> dict[str, Any]:
         """The module's api_info (ModuleAPIModel as a dict); ModuleNotServed if none answers."""
@@ -127,6 +159,11 @@ class Connection:
             self._fragmenting_topics.add(topic)
         else:
             self._fragmenting_topics.discard(topic)
+        bodies = extension.get("binary_bodies") if isinstance(extension, dict) else None
+        if isinstance(bodies, list) and BINARY_BODY in bodies:
+            self._binary_topics.add(topic)
+        else:
+            self._binary_topics.discard(topic)
         # a changed (unpinned, untrusted) module key is refused here, before any call
         self.security.module_key(SecurityInfo.from_api_info(info), topic)
         self._api_infos[topic] = info
@@ -173,17 +210,38 @@ class Connection:
         timeout: float | None,
         on_progress: ProgressCallback | None,
         on_log: LogCallback | None,
+        attachments: Attachments | None = None,
+        accept_binary: bool = False,
     ) -> PendingCall:
         if not isinstance(request, dict):
             raise TypeError(f"a request must be a dict, got {type(request).__name__}")
         what = f"{request.get('func_name') or request.get('class_name') or 'request'}()"
         call = self._new_call(topic, what, timeout, on_progress=on_progress, on_log=on_log)
-        props = {Prop.MESSAGE_TYPE: MessageType.REQUEST.value}
-        # sealed and signed before fragmenting: fragments carry ciphertext only
-        payload, props, call.opener = self.security.prepare(
-            self._api_info_for(topic), topic, call.context, encode_json_payload(request), props
-        )
-        envelope = Envelope(payload, props)
+        props: dict[str, Any] = {Prop.MESSAGE_TYPE: MessageType.REQUEST.value}
+        info = self._api_info_for(topic)
+        has_attachments = attachments is not None and bool(attachments.buffers)
+        if self.speaks_binary(topic):
+            # raw JSON (plus attachments): a binary frame where the broker takes one
+            _, props, call.opener = self.security.prepare(info, topic, call.context, "", props)
+            body = json.dumps(request, separators=(",", ":"), ensure_ascii=False).encode()
+            if has_attachments:
+                assert attachments is not None
+                body = encode_body(body, attachments.buffers, attachments.nonce)
+                props[Prop.BODY] = BINARY_BODY
+            if accept_binary:
+                props[Prop.ACCEPT] = BINARY_BODY
+            envelope = Envelope("", props, data=body)
+        else:
+            if has_attachments:
+                raise ValueError(
+                    f"topic {topic!r} does not read binary bodies: encode the request "
+                    "without collecting attachments"
+                )
+            # sealed and signed before fragmenting: fragments carry ciphertext only
+            payload, props, call.opener = self.security.prepare(
+                info, topic, call.context, encode_json_payload(request), props
+            )
+            envelope = Envelope(payload, props)
         fragment_size = self.fragment_size if topic in self._fragmenting_topics else None
         self._channel(topic).send(call, envelope, fragment_size)
         return call

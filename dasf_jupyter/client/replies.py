@@ -7,6 +7,11 @@ from typing import Any
 
 from ..errors import ProtocolError, RemoteError
 from ..protocol import Prop, Status, decode_json_payload, decode_text_payload
+from ..protocol.body import BINARY_BODY, decode_body, resolve_placeholders
+from ..protocol.envelope import decode_json_bytes, raw_payload
+
+#: a payload as it arrived: base64 text, or the raw bytes of binary frames
+Payload = str | bytes | memoryview
 
 #: the reference backend prefixes the text of exceptions raised by the called function
 _REFERENCE_PREFIXES = ("error executing request: ",)
@@ -34,14 +39,23 @@ def remote_error(text: str, properties: dict[str, Any], topic: str | None) -> Re
     )
 
 
-def response_value(payload: str, properties: dict[str, Any], topic: str | None) -> Any:
-    """The JSON result of a whole (reassembled) ``response``; raise RemoteError on errors."""
+def response_value(payload: Payload, properties: dict[str, Any], topic: str | None) -> Any:
+    """The JSON result of a whole (reassembled) ``response``; raise RemoteError on errors.
+
+    A binary body's attachments appear as memoryviews where the JSON had placeholders.
+    """
     if properties.get(Prop.STATUS) == Status.ERROR.value:
         raise remote_error(decode_text_payload(payload), properties, topic)
     for key in (Prop.API_INFO, Prop.INFO):
         if key in properties:
             return _json_property(properties[key], key)
-    return decode_json_payload(payload)
+    body = properties.get(Prop.BODY)
+    if body is None:
+        return decode_json_payload(payload)
+    if body != BINARY_BODY:
+        raise ProtocolError(f"the response is in an unknown body format {body!r}")
+    json_part, nonce, attachments = decode_body(raw_payload(payload))
+    return resolve_placeholders(decode_json_bytes(json_part), nonce, attachments)
 
 
 def _json_property(value: Any, key: str) -> Any:
@@ -55,7 +69,7 @@ def _json_property(value: Any, key: str) -> Any:
         return value  # the reference puts a plain sentence into 'info' when it has no schema
 
 
-def progress_report(payload: str) -> dict[str, Any]:
+def progress_report(payload: Payload) -> dict[str, Any]:
     """The report of a ``progress`` message (a deprogressapi report as a dict)."""
     report = decode_json_payload(payload)
     if not isinstance(report, dict):
@@ -63,7 +77,7 @@ def progress_report(payload: str) -> dict[str, Any]:
     return report
 
 
-def log_record(payload: str) -> dict[str, Any]:
+def log_record(payload: Payload) -> dict[str, Any]:
     """The record of a ``log`` message: JSON ``{"level", "message", ...}`` or plain text."""
     text = decode_text_payload(payload)
     try:

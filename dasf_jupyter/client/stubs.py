@@ -8,6 +8,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from ..codecs import encode_by_schema
+from ..codecs.attachments import Attachments, collecting
 from ..protocol import API_INFO_EXTENSION
 from .pending import LogCallback, ProgressCallback
 from .results import decode_result
@@ -93,13 +94,23 @@ class RemoteFunction(_Routine):
         payload = {"func_name": self.name, **_encode_args(self._params, values)}
         return self._wrap(payload) if self._wrap else payload
 
+    def _binary_request(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[dict[str, Any], Attachments | None]:
+        """The request, with large byte values as attachments when the module reads them."""
+        with collecting(self.connection.speaks_binary(self.topic)) as attachments:
+            return self.request(*args, **kwargs), attachments
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        request, attachments = self._binary_request(args, kwargs)
         raw = self.connection.call(
             self.topic,
-            self.request(*args, **kwargs),
+            request,
             timeout=self._timeout,
             on_progress=self._on_progress,
             on_log=self._on_log,
+            attachments=attachments,
+            accept_binary=True,
         )
         return decode_result(raw, self.return_schema)
 
@@ -107,12 +118,15 @@ class RemoteFunction(_Routine):
         self, *args: Any, on_progress: ProgressCallback | None = None, **kwargs: Any
     ) -> Future[Any]:
         """Start the call and return a future of the decoded result."""
+        request, attachments = self._binary_request(args, kwargs)
         raw = self.connection.submit(
             self.topic,
-            self.request(*args, **kwargs),
+            request,
             timeout=self._timeout,
             on_progress=on_progress or self._on_progress,
             on_log=self._on_log,
+            attachments=attachments,
+            accept_binary=True,
         )
         result: Future[Any] = Future()
         raw.add_done_callback(lambda f: _decode_into(result, f, self.return_schema))

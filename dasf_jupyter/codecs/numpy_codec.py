@@ -17,14 +17,12 @@ and passed to ``numpy.asarray``.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
-import sys
 from typing import Any
 
 import numpy as np
 
+from .attachments import as_bytes, wire_bytes
 from .registry import Codec, CodecError, register
 
 NAME = "numpy.ndarray/json"
@@ -39,12 +37,9 @@ def encode_ndarray(arr: np.ndarray, element_encoder: Any = None) -> dict[str, An
     kind = arr.dtype.kind
     if kind in _RAW_KINDS:
         little = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
-        raw = np.ascontiguousarray(little).tobytes()
-        return {
-            "dtype": little.dtype.str,
-            "shape": list(arr.shape),
-            "data": base64.b64encode(raw).decode("ascii"),
-        }
+        # a byte view of the C-ordered data: no copy when the array is contiguous already
+        raw = memoryview(np.ascontiguousarray(little).reshape(-1).view(np.uint8))
+        return {"dtype": little.dtype.str, "shape": list(arr.shape), "data": wire_bytes(raw)}
     if kind == "O":
         encode = element_encoder or _default_element_encoder()
         flat = [encode(item) for item in arr.ravel(order="C")]
@@ -68,8 +63,8 @@ def decode_ndarray(value: Any) -> np.ndarray:
     if any(n < 0 for n in shape):
         raise CodecError(f"negative dimension in shape {list(shape)}")
     count = math.prod(shape)
-    if isinstance(data, str):
-        return _from_base64(data, dtype, shape, count)
+    if isinstance(data, (str, bytes, bytearray, memoryview)):
+        return _from_raw(data, dtype, shape, count)
     if isinstance(data, list):
         if len(data) != count:
             raise CodecError(f"{len(data)} elements do not fill shape {list(shape)}")
@@ -85,14 +80,12 @@ def decode_ndarray(value: Any) -> np.ndarray:
     raise CodecError("numpy array data must be a base64 string or a list")
 
 
-def _from_base64(data: str, dtype: np.dtype, shape: tuple[int, ...], count: int) -> np.ndarray:
+def _from_raw(data: Any, dtype: np.dtype, shape: tuple[int, ...], count: int) -> np.ndarray:
+    """From base64 text or the raw bytes of a binary-body attachment."""
     if dtype.kind not in _RAW_KINDS:
         # raw bytes of object/structured dtypes would be reinterpreted as pointers
         raise CodecError(f"dtype {dtype.str} cannot be sent as raw bytes")
-    try:
-        raw = _strict_b64decode(data)
-    except (binascii.Error, ValueError) as exc:
-        raise CodecError(f"numpy array data is not valid base64: {exc}") from None
+    raw = memoryview(as_bytes(data, "numpy array data")).cast("B")
     if len(raw) != count * dtype.itemsize:
         raise CodecError(
             f"{len(raw)} bytes do not fit shape {list(shape)} of dtype {dtype.str} "
@@ -100,13 +93,6 @@ def _from_base64(data: str, dtype: np.dtype, shape: tuple[int, ...], count: int)
         )
     # bytearray makes the result writable without a second copy
     return np.frombuffer(bytearray(raw), dtype=dtype).reshape(shape)
-
-
-def _strict_b64decode(data: str) -> bytes:
-    """Base64 that rejects stray characters; binascii's strict mode is the fast path."""
-    if sys.version_info >= (3, 11):
-        return binascii.a2b_base64(data, strict_mode=True)
-    return base64.b64decode(data, validate=True)
 
 
 def _none_to_nan(v: Any) -> Any:

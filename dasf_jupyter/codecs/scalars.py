@@ -7,18 +7,17 @@ their usual JSON forms (ISO 8601 text, the enum's value, …).
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
+from .attachments import as_bytes, wire_bytes
 from .registry import Codec, CodecError, register
 
 BYTES_NAME = "bytes/base64"
 
 
 def encode_bytes(value: bytes | bytearray | memoryview) -> str:
-    """Encode bytes as base64 text."""
-    return base64.b64encode(bytes(value)).decode("ascii")
+    """Encode bytes as base64 text (or an attachment of a binary body)."""
+    return wire_bytes(value)
 
 
 def decode_bytes(value: Any) -> bytes:
@@ -27,10 +26,7 @@ def decode_bytes(value: Any) -> bytes:
         return bytes(value)
     if not isinstance(value, str):
         raise CodecError(f"expected base64 text for bytes, got {type(value).__name__}")
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise CodecError(f"bytes value is not valid base64: {exc}") from None
+    return bytes(as_bytes(value, "bytes value"))
 
 
 BYTES = register(

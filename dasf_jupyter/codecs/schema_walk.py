@@ -146,7 +146,8 @@ _JSON_TYPES: dict[str, Callable[[Any], bool]] = {
     "boolean": lambda v: isinstance(v, bool),
     "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "string": lambda v: isinstance(v, str),
+    # raw bytes: a binary body's attachment where a codec's base64 text would be
+    "string": lambda v: isinstance(v, (str, bytes, bytearray, memoryview)),
     "array": lambda v: isinstance(v, list),
     "object": lambda v: isinstance(v, dict),
 }

@@ -12,11 +12,10 @@ with ``h5netcdf`` when it is installed.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 from typing import Any
 
+from .attachments import Buffer, as_bytes, wire_bytes
 from .registry import Codec, CodecError, register
 
 DATAARRAY_NAME = "xarray.DataArray/netcdf3-base64"
@@ -32,28 +31,19 @@ JSON_SCHEMA: dict[str, Any] = {
 
 
 def encode_xarray(obj: Any) -> str:
-    """Encode a DataArray or Dataset as base64 netCDF3 text."""
+    """Encode a DataArray or Dataset as base64 netCDF3 text (or a binary-body attachment)."""
     try:
         raw = obj.to_netcdf(format="NETCDF3_CLASSIC", engine="scipy")
     except (TypeError, ValueError) as exc:
         raise CodecError(f"cannot write {type(obj).__name__} as netCDF3: {exc}") from None
     # xarray >= 2025.09 returns a memoryview; base64 reads it without a copy to bytes
-    return base64.b64encode(raw).decode("ascii")
+    return wire_bytes(raw)
 
 
-def _netcdf_bytes(value: str | bytes) -> bytes:
-    if isinstance(value, bytes):
-        return value
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise CodecError(f"xarray value is not valid base64: {exc}") from None
-
-
-def _open(raw: bytes, dataset: bool) -> Any:
+def _open(raw: Buffer, dataset: bool) -> Any:
     import xarray as xr
 
-    engine = "h5netcdf" if raw.startswith(_HDF5_MAGIC) else "scipy"
+    engine = "h5netcdf" if bytes(raw[:4]) == _HDF5_MAGIC else "scipy"
     opener = xr.open_dataset if dataset else xr.open_dataarray
     try:
         with opener(io.BytesIO(raw), engine=engine) as obj:
@@ -69,8 +59,8 @@ def decode_dataarray(value: Any) -> Any:
 
     if isinstance(value, xr.DataArray):
         return value
-    if isinstance(value, (str, bytes)):
-        return _open(_netcdf_bytes(value), dataset=False)
+    if isinstance(value, (str, bytes, bytearray, memoryview)):
+        return _open(as_bytes(value, "xarray value"), dataset=False)
     if isinstance(value, dict):
         return xr.DataArray.from_dict(value)
     return xr.DataArray(value)
@@ -82,8 +72,8 @@ def decode_dataset(value: Any) -> Any:
 
     if isinstance(value, xr.Dataset):
         return value
-    if isinstance(value, (str, bytes)):
-        return _open(_netcdf_bytes(value), dataset=True)
+    if isinstance(value, (str, bytes, bytearray, memoryview)):
+        return _open(as_bytes(value, "xarray value"), dataset=True)
     if isinstance(value, dict):
         return xr.Dataset.from_dict(value)
     return xr.Dataset(value)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ProtocolError
+from .binary import decode_binary_frame, encode_binary_frame, is_binary_frame
 from .messages import MessageType, Prop
 
 _STRICT_A2B = sys.version_info >= (3, 11)
@@ -25,13 +26,18 @@ _STRICT_A2B = sys.version_info >= (3, 11)
 
 @dataclass(frozen=True)
 class Envelope:
-    """One DASF message: a base64 ``payload`` and its ``properties``."""
+    """One DASF message: a base64 ``payload`` and its ``properties``.
+
+    ``data`` holds the payload as raw bytes instead (binary frames, see
+    :mod:`.binary`); then ``payload`` is ignored and stands for ``base64(data)``.
+    """
 
     payload: str = ""
     properties: dict[str, Any] = field(default_factory=dict)
     context: Any = None
     message_id: str | None = None
     publish_time: str | None = None
+    data: bytes | memoryview | None = None
 
     @property
     def message_type(self) -> str | None:
@@ -51,9 +57,21 @@ class Envelope:
         value = self.properties.get(Prop.RESPONSE_TOPIC)
         return value if isinstance(value, str) and value else None
 
-    def payload_bytes(self) -> bytes:
+    def payload_bytes(self) -> bytes | memoryview:
         """The decoded payload (raises :class:`ProtocolError` on invalid base64)."""
-        return b64decode(self.payload)
+        return self.data if self.data is not None else b64decode(self.payload)
+
+    def wire_payload(self) -> str | bytes | memoryview:
+        """The payload as it arrived: raw bytes of a binary frame, else the base64 text."""
+        return self.data if self.data is not None else self.payload
+
+    def as_text(self) -> Envelope:
+        """The same message with a base64 ``payload`` (for a text frame)."""
+        if self.data is None:
+            return self
+        return Envelope(
+            b64encode(self.data), self.properties, self.context, self.message_id, self.publish_time
+        )
 
 
 @dataclass(frozen=True)
@@ -91,11 +109,23 @@ def encode_json_payload(value: Any) -> str:
     return b64encode(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-def decode_json_payload(payload: str) -> Any:
-    """Reverse of :func:`encode_json_payload` with clear errors for each failure."""
-    raw = b64decode(payload)
+def raw_payload(payload: str | bytes | memoryview) -> bytes | memoryview:
+    """Payload bytes: base64 text is decoded, raw bytes (binary frames) pass through."""
+    return b64decode(payload) if isinstance(payload, str) else payload
+
+
+def decode_json_payload(payload: str | bytes | memoryview) -> Any:
+    """Reverse of :func:`encode_json_payload` with clear errors for each failure.
+
+    Raw bytes (the payload of a binary frame) are read as the UTF-8 JSON directly.
+    """
+    return decode_json_bytes(raw_payload(payload))
+
+
+def decode_json_bytes(raw: bytes | memoryview) -> Any:
+    """UTF-8 JSON bytes → value, with :class:`ProtocolError` for each kind of failure."""
     try:
-        text = raw.decode("utf-8")
+        text = str(raw, "utf-8")
     except UnicodeDecodeError as exc:
         raise ProtocolError(f"payload is not valid UTF-8: {exc}") from None
     try:
@@ -112,9 +142,9 @@ def encode_text_payload(text: str) -> str:
     return b64encode(text.encode("utf-8"))
 
 
-def decode_text_payload(payload: str) -> str:
+def decode_text_payload(payload: str | bytes | memoryview) -> str:
     """Decode a text payload (error messages); undecodable bytes are replaced, not fatal."""
-    return b64decode(payload).decode("utf-8", errors="replace")
+    return str(raw_payload(payload), "utf-8", errors="replace")
 
 
 def _load_object(text: str | bytes, what: str) -> dict[str, Any]:
@@ -129,7 +159,9 @@ def _load_object(text: str | bytes, what: str) -> dict[str, Any]:
     return obj
 
 
-def _envelope_from(obj: dict[str, Any], what: str) -> Envelope:
+def _envelope_from(
+    obj: dict[str, Any], what: str, data: bytes | memoryview | None = None
+) -> Envelope:
     payload = obj.get("payload", "")
     properties = obj.get("properties", {})
     if payload is None:
@@ -146,24 +178,59 @@ def _envelope_from(obj: dict[str, Any], what: str) -> Envelope:
         context=obj.get("context"),
         message_id=None if message_id is None else str(message_id),
         publish_time=None if publish_time is None else str(publish_time),
+        data=data,
     )
+
+
+def _decode_frame(frame: str | bytes, what: str) -> Envelope:
+    if is_binary_frame(frame):
+        assert not isinstance(frame, str)
+        header, data = decode_binary_frame(frame)
+        return _envelope_from(header, what, data)
+    return _envelope_from(_load_object(frame, what), what)
 
 
 def encode_publish(envelope: Envelope) -> str:
     """Text of a publish frame."""
-    obj: dict[str, Any] = {"payload": envelope.payload, "properties": envelope.properties}
+    if envelope.data is not None:
+        envelope = envelope.as_text()
+    rest: dict[str, Any] = {"properties": envelope.properties}
     if envelope.context is not None:
-        obj["context"] = envelope.context
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+        rest["context"] = envelope.context
+    return _with_payload(envelope.payload, rest)
+
+
+def encode_binary_publish(envelope: Envelope) -> bytes:
+    """Bytes of a binary publish frame (:mod:`.binary`), payload raw."""
+    header: dict[str, Any] = {"properties": envelope.properties}
+    if envelope.context is not None:
+        header["context"] = envelope.context
+    return encode_binary_frame(header, envelope.payload_bytes())
+
+
+def _with_payload(payload: str, rest: dict[str, Any]) -> str:
+    """``{"payload": payload, **rest}`` as JSON text.
+
+    Payloads are base64 (nothing to escape), so a large one is spliced in rather than passed
+    through the JSON encoder; anything else goes through ``json.dumps``.
+    """
+    tail = json.dumps(rest, separators=(",", ":"), ensure_ascii=False)
+    # isascii is O(1); '"' and '\\' are the only printable ASCII that JSON escapes. (Control
+    # characters are not base64 either; a strict JSON parser refuses such a frame.)
+    if len(payload) > 4096 and payload.isascii() and '"' not in payload and "\\" not in payload:
+        return '{"payload":"' + payload + '",' + tail[1:]
+    head = json.dumps({"payload": payload}, separators=(",", ":"), ensure_ascii=False)
+    return head[:-1] + "," + tail[1:]
 
 
 def decode_publish(text: str | bytes) -> Envelope:
-    """Parse a publish frame as the broker receives it."""
-    return _envelope_from(_load_object(text, "publish frame"), "publish frame")
+    """Parse a publish frame (text or binary) as the broker receives it."""
+    return _decode_frame(text, "publish frame")
 
 
 def encode_delivery(envelope: Envelope) -> str:
     """Text of a delivery frame (what a consumer receives)."""
+    envelope = envelope.as_text()
     obj: dict[str, Any] = {"payload": envelope.payload, "properties": envelope.properties}
     if envelope.context is not None:
         obj["context"] = envelope.context
@@ -175,8 +242,8 @@ def encode_delivery(envelope: Envelope) -> str:
 
 
 def decode_delivery(text: str | bytes) -> Envelope:
-    """Parse a delivery frame as a consumer receives it."""
-    return _envelope_from(_load_object(text, "delivery frame"), "delivery frame")
+    """Parse a delivery frame (text or binary) as a consumer receives it."""
+    return _decode_frame(text, "delivery frame")
 
 
 def encode_consumer_ack(message_id: str) -> str:

@@ -8,10 +8,15 @@ characters and numbers them with the ``fragment``/``num_fragments`` properties
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import PayloadTooLarge, ProtocolError
+from .envelope import b64decode
+
+#: a fragment: base64 text, or raw bytes of a binary frame (docs/binary-frames.md)
+Chunk = str | bytes | memoryview
+Buffer = bytes | bytearray | memoryview
 
 #: the reference's default fragment size (characters of base64 text)
 DEFAULT_FRAGMENT_SIZE = 512_000
@@ -26,6 +31,57 @@ def split_payload(payload: str, fragment_size: int = DEFAULT_FRAGMENT_SIZE) -> l
     if len(payload) <= fragment_size:
         return [payload]
     return [payload[i : i + fragment_size] for i in range(0, len(payload), fragment_size)]
+
+
+def raw_fragment_size(fragment_size: int) -> int:
+    """Bytes per raw fragment whose base64 is exactly ``fragment_size`` characters long.
+
+    Raw fragments of this size turn into the reference's text fragments one by one.
+    """
+    return max(3, fragment_size // 4 * 3)
+
+
+def split_data(data: bytes | memoryview, fragment_size: int) -> list[memoryview]:
+    """Cut raw payload bytes into views of :func:`raw_fragment_size` bytes (no copies)."""
+    view = memoryview(data).cast("B")
+    step = raw_fragment_size(fragment_size)
+    if view.nbytes <= step:
+        return [view]
+    return [view[i : i + step] for i in range(0, view.nbytes, step)]
+
+
+def split_parts(parts: Sequence[Buffer], fragment_size: int) -> list[Buffer]:
+    """Like :func:`split_data` for a payload given as consecutive buffers.
+
+    Fragments inside one buffer are views; only a fragment that spans two buffers is copied
+    (at most one fragment per boundary), so the whole payload is never joined.
+    """
+    step = raw_fragment_size(fragment_size)
+    views = [memoryview(p).cast("B") for p in parts]
+    if sum(v.nbytes for v in views) <= step:
+        return [b"".join(views)]
+    out: list[Buffer] = []
+    pending: list[memoryview] = []  # pieces of a fragment that spans buffers
+    pending_size = 0
+    for view in views:
+        pos = 0
+        if pending:
+            take = min(step - pending_size, view.nbytes)
+            pending.append(view[:take])
+            pending_size += take
+            pos = take
+            if pending_size == step:
+                out.append(b"".join(pending))
+                pending, pending_size = [], 0
+        while view.nbytes - pos >= step:
+            out.append(view[pos : pos + step])
+            pos += step
+        if pos < view.nbytes:
+            pending.append(view[pos:])
+            pending_size += view.nbytes - pos
+    if pending:
+        out.append(b"".join(pending))
+    return out
 
 
 def fragment_index(properties: dict) -> tuple[int, int] | None:
@@ -50,7 +106,7 @@ def fragment_index(properties: dict) -> tuple[int, int] | None:
 @dataclass
 class _Partial:
     total: int
-    chunks: dict[int, str] = field(default_factory=dict)
+    chunks: dict[int, Chunk] = field(default_factory=dict)
     size: int = 0
     started: float = field(default_factory=time.monotonic)
 
@@ -94,8 +150,11 @@ class FragmentAssembler:
     def __len__(self) -> int:
         return len(self._partials)
 
-    def add(self, key: Hashable, index: int, total: int, chunk: str) -> str | None:
+    def add(self, key: Hashable, index: int, total: int, chunk: Chunk) -> Chunk | None:
         """Store one fragment; return the whole payload once all fragments are in.
+
+        The whole payload is text when every fragment was text, else bytes (text fragments
+        are then decoded one by one: a fragment of base64 is a multiple of 4 characters).
 
         Raises :class:`PayloadTooLarge` or :class:`ProtocolError` (and forgets ``key``) when
         the fragments break a limit or contradict each other.
@@ -126,7 +185,7 @@ class FragmentAssembler:
         if len(partial.chunks) < total:
             return None
         self._drop(key)
-        return "".join(partial.chunks[i] for i in range(total))
+        return _joined([partial.chunks[i] for i in range(total)])
 
     def _make_room(self, keep: Hashable) -> None:
         """Drop the oldest other payloads while all together exceed ``max_total``."""
@@ -144,3 +203,9 @@ class FragmentAssembler:
         for key in stale:
             self._drop(key)
         return stale
+
+
+def _joined(chunks: list[Chunk]) -> Chunk:
+    if all(isinstance(c, str) for c in chunks):
+        return "".join(chunks)  # type: ignore[arg-type]
+    return b"".join(b64decode(c) if isinstance(c, str) else c for c in chunks)

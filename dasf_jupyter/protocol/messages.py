@@ -45,10 +45,14 @@ class Prop:
     #: "1": fail fast instead of being held for a topic without consumers (the caller gives
     #: up when the broker's ack reports no consumer, so a later delivery would run unseen)
     NO_HOLD = "dasf_no_hold"
+    #: format of this payload when it is not plain JSON (docs/binary-frames.md §2)
+    BODY = "dasf_body"
+    #: body format the sender of a request reads in the replies
+    ACCEPT = "dasf_accept"
 
 
 #: top-level api_info key with dasf-jupyter's capabilities (reference peers ignore it):
-#: ``{"request_fragments": bool, "description": str | None}``
+#: ``{"request_fragments": bool, "description": str | None, "binary_bodies": [str]}``
 API_INFO_EXTENSION = "x-dasf-jupyter"
 
 #: the topic that dasf-broker-django reserves for replies to its own probes

@@ -30,6 +30,8 @@ from ..protocol import (
     encode_consumer_ack,
     encode_publish,
 )
+from ..protocol.binary import BINARY_FRAMES_HEADER, BINARY_FRAMES_VERSION, binary_enabled
+from ..protocol.envelope import encode_binary_publish
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,14 @@ def open_websocket(
         raise ConnectionLost(f"cannot connect to {url}: {exc}") from None
 
 
+def speaks_binary_frames(ws: ClientConnection) -> bool:
+    """True when the broker announced binary frames in its handshake (docs/binary-frames.md)."""
+    response = ws.response
+    if response is None or not binary_enabled():
+        return False
+    return response.headers.get(BINARY_FRAMES_HEADER) == BINARY_FRAMES_VERSION
+
+
 class ProducerSocket:
     """Publishes envelopes to one topic; thread-safe; acks matched by ``context``."""
 
@@ -83,6 +93,8 @@ class ProducerSocket:
         self.topic = topic
         self.last_used = time.monotonic()
         self._ws = open_websocket(url, headers, open_timeout=open_timeout, max_size=1 << 20)
+        #: raw payloads go out as binary frames (our broker); else as base64 text
+        self.binary = speaks_binary_frames(self._ws)
         self._send_lock = threading.Lock()
         self._pending: dict[str, Future[PublishAck]] = {}
         self._counter = itertools.count(1)
@@ -101,11 +113,16 @@ class ProducerSocket:
         context = next(self._counter)
         future: Future[PublishAck] = Future()
         self._pending[str(context)] = future
-        text = encode_publish(replace(envelope, context=context))
+        envelope = replace(envelope, context=context)
+        if envelope.data is not None and self.binary:
+            frame: str | bytes = encode_binary_publish(envelope)
+        else:
+            frame = encode_publish(envelope)
+        del envelope
         self.last_used = time.monotonic()
         try:
             with self._send_lock:
-                self._ws.send(text)
+                self._ws.send(frame)
         except ConnectionClosed as exc:
             self._pending.pop(str(context), None)
             self._closed.set()
@@ -158,7 +175,11 @@ class ProducerSocket:
 
 
 class ConsumerSocket:
-    """Receives deliveries of one topic subscription and acknowledges them."""
+    """Receives deliveries of one topic subscription and acknowledges them.
+
+    With ``binary=True`` it asks the broker for binary deliveries (raw payloads in
+    :attr:`Envelope.data <dasf_jupyter.protocol.Envelope.data>`, docs/binary-frames.md).
+    """
 
     def __init__(
         self,
@@ -168,9 +189,14 @@ class ConsumerSocket:
         open_timeout: float = 10.0,
         max_size: int | None = DEFAULT_MAX_MESSAGE,
         auto_ack: bool = True,
+        binary: bool = False,
     ) -> None:
         self.url = url
         self.auto_ack = auto_ack
+        if (
+            binary and binary_enabled()
+        ):  # ask for raw payloads; a broker that does not know the header ignores it
+            headers = {**(headers or {}), BINARY_FRAMES_HEADER: BINARY_FRAMES_VERSION}
         self._ws = open_websocket(url, headers, open_timeout=open_timeout, max_size=max_size)
         self._send_lock = threading.Lock()
 
@@ -181,10 +207,10 @@ class ConsumerSocket:
         usable.
         """
         try:
-            text = self._ws.recv(timeout=timeout)
+            frame = self._ws.recv(timeout=timeout)
         except ConnectionClosed as exc:
             raise ConnectionLost(f"connection to {self.url} closed: {exc}") from None
-        envelope = decode_delivery(text)
+        envelope = decode_delivery(frame)
         if self.auto_ack and envelope.message_id:
             self.ack(envelope.message_id)
         return envelope

@@ -91,13 +91,13 @@ def run(dispatcher: Dispatcher, envelope: Envelope, sent: list | None = None) ->
 
 
 def text_of(out: Outgoing) -> str:
-    return base64.b64decode(out.envelope.payload).decode()
+    return base64.b64decode(out.envelope.as_text().payload).decode()
 
 
 def test_ping_gets_a_pong_with_the_reference_properties(dispatcher):
     (reply,) = dispatcher.route(message("ping", context=3)).replies
     assert reply.topic == "unit-topic_reply"
-    assert reply.envelope.payload == ""
+    assert reply.envelope.as_text().payload == ""
     assert reply.envelope.context == "3"
     assert reply.envelope.properties == {
         "requestContext": "3",
@@ -113,7 +113,7 @@ def test_info_and_api_info_are_answered_in_properties(dispatcher):
     assert "status" not in info.envelope.properties
     (api,) = dispatcher.route(message("api_info")).replies
     assert api.envelope.properties["api_info"] == "{}"
-    assert api.envelope.payload == ""
+    assert api.envelope.as_text().payload == ""
 
 
 def test_broker_probes_are_answered_on_status_ping(dispatcher):
@@ -154,7 +154,7 @@ def test_a_function_call_succeeds_with_base64_json(dispatcher):
         "messageType": "response",
         "source_topic": "unit-topic",
     }
-    assert reply.envelope.payload == "NQ=="  # the reference's exact bytes for 5
+    assert reply.envelope.as_text().payload == "NQ=="  # the reference's exact bytes for 5
 
 
 def test_a_class_method_call_succeeds(dispatcher):
@@ -233,9 +233,9 @@ def test_a_large_result_is_fragmented_and_reassembles(schema):
     for index, reply in enumerate(replies):
         props = reply.envelope.properties
         assert props["fragment"] == index and props["num_fragments"] == len(replies)
-        assert props["status"] == "success" and len(reply.envelope.payload) <= 1000
+        assert props["status"] == "success" and len(reply.envelope.as_text().payload) <= 1000
         whole = assembler.add(
-            "7", props["fragment"], props["num_fragments"], reply.envelope.payload
+            "7", props["fragment"], props["num_fragments"], reply.envelope.as_text().payload
         )
     assert whole is not None
     assert json.loads(base64.b64decode(whole)) == "x" * 5000
@@ -255,8 +255,8 @@ def test_progress_messages_precede_the_response_and_decode_as_deprogressapi(disp
     for out in sent:
         assert out.envelope.properties["messageType"] == "progress"
         assert out.envelope.properties["requestContext"] == "7"
-        ProgressReport.model_validate_json(base64.b64decode(out.envelope.payload))
-    final = json.loads(base64.b64decode(sent[-1].envelope.payload))
+        ProgressReport.model_validate_json(base64.b64decode(out.envelope.as_text().payload))
+    final = json.loads(base64.b64decode(sent[-1].envelope.as_text().payload))
     assert sent[-1].envelope.properties["status"] == "success" == final["status"]
     assert final["step_message"] == "counted"
     assert len(final["children"][0]["children"]) == 3
@@ -266,7 +266,9 @@ def test_the_callers_report_config_is_used(dispatcher):
     sent: list[Outgoing] = []
     report = {"step_message": "Mine", "settings": {"show_method": "AUTO"}}
     run(dispatcher, request({"func_name": "counted", "steps": 1, "reporter": report}), sent)
-    assert json.loads(base64.b64decode(sent[-1].envelope.payload))["step_message"] == "Mine"
+    assert (
+        json.loads(base64.b64decode(sent[-1].envelope.as_text().payload))["step_message"] == "Mine"
+    )
 
 
 def test_stdout_is_forwarded_as_log_messages_when_enabled(schema):
@@ -276,7 +278,7 @@ def test_stdout_is_forwarded_as_log_messages_when_enabled(schema):
     assert json.loads(text_of(reply)) == "HI"
     (log,) = sent
     assert log.envelope.properties["messageType"] == "log"
-    assert json.loads(base64.b64decode(log.envelope.payload)) == {
+    assert json.loads(base64.b64decode(log.envelope.as_text().payload)) == {
         "level": "INFO",
         "message": "shouting hi",
         "logger": "stdout",

@@ -50,7 +50,7 @@ def test_fragmented_request_runs_once_after_the_last_fragment_in_any_order():
     assert "fragment" not in jobs[0].request.properties
     (reply,) = dispatcher.run(jobs[0])
     assert reply.envelope.properties["status"] == "success"
-    assert decode_json_payload(reply.envelope.payload) == 5000
+    assert decode_json_payload(reply.envelope.as_text().payload) == 5000
 
 
 def test_contradicting_fragments_get_an_error_response():
@@ -60,12 +60,13 @@ def test_contradicting_fragments_get_an_error_response():
     bad = Envelope(second.payload, dict(second.properties, num_fragments=99))
     (reply,) = dispatcher.route(bad).replies
     assert reply.envelope.properties["status"] == "error"
-    assert "invalid request fragments" in decode_text_payload(reply.envelope.payload)
+    assert "invalid request fragments" in decode_text_payload(reply.envelope.as_text().payload)
 
 
-def test_api_info_announces_request_fragments_and_the_description():
+def test_api_info_announces_request_fragments_binary_bodies_and_the_description():
     info = BackendModule("frag", [count], "Counts characters.").api_info()
     assert info[API_INFO_EXTENSION] == {
         "request_fragments": True,
         "description": "Counts characters.",
+        "binary_bodies": ["dasf-jupyter-binary-1"],
     }

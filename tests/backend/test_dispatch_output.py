@@ -6,7 +6,9 @@ import io
 import logging
 import sys
 import threading
+import time
 
+from dasf_jupyter.backend import output
 from dasf_jupyter.backend.output import forward_output
 
 
@@ -44,9 +46,15 @@ def test_other_threads_are_not_captured(capsys):
 
 
 def test_streams_are_restored_afterwards():
+    # a module served by an earlier test may still run a call (its worker thread cannot be
+    # stopped) and so hold the routing; the streams come back once nobody forwards output
+    deadline = time.monotonic() + 40
+    while output._installation.users and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert output._installation.users == 0, "output routing is still held by someone"
     before = (sys.stdout, sys.stderr)
     with forward_output(lambda record: None):
-        assert sys.stdout is not before[0]
+        assert sys.stdout is not before[0] and sys.stderr is not before[1]
     assert (sys.stdout, sys.stderr) == before
 
 

@@ -121,11 +121,12 @@ class EchoBackend:
         base = {"requestContext": props["requestContext"], "messageType": "response"}
         if props.get("messageType") == "api_info":
             return [Envelope("", {**base, "api_info": json.dumps(self.API_INFO)})]
-        payload = envelope.payload
+        payload = envelope.as_text().payload
         index = fragment_index(props)
         if index is not None:
             self.fragments_seen += 1
             payload = self.assembler.add(props["requestContext"], *index, payload)
+            assert isinstance(payload, str | None)
             if payload is None:
                 return []
         request = json.loads(Envelope(payload).payload_bytes())

@@ -98,7 +98,7 @@ class SecureResponder:
         if kind != "request":
             return
         try:
-            payload, security = self.policy.inbound(props, envelope.payload, self.topic)
+            payload, security = self.policy.inbound(props, envelope.as_text().payload, self.topic)
         except (SecurityError, ProtocolError) as exc:
             # refused before a reply key is known: the refusal goes back unsealed
             self.errors.append(type(exc).__name__)
@@ -180,10 +180,10 @@ class SecureRequester:
         assembler = FragmentAssembler()
         while True:
             envelope = self._receive(ctx, timeout)
-            whole = envelope.payload
+            whole = envelope.as_text().payload
             index = fragment_index(envelope.properties)
             if index is not None:
-                whole = assembler.add(ctx, index[0], index[1], envelope.payload)
+                whole = assembler.add(ctx, index[0], index[1], whole)
                 if whole is None:
                     continue
             props = {

@@ -1,0 +1,178 @@
+"""Binary frames, binary bodies and raw fragments (docs/binary-frames.md), as pure functions."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+
+import pytest
+
+from dasf_jupyter.errors import ProtocolError
+from dasf_jupyter.protocol import Envelope, FragmentAssembler, decode_delivery, encode_publish
+from dasf_jupyter.protocol.binary import (
+    binary_to_text,
+    decode_binary_frame,
+    encode_binary_frame,
+    is_binary_frame,
+    with_header_fields,
+)
+from dasf_jupyter.protocol.body import (
+    decode_body,
+    encode_body,
+    placeholder,
+    resolve_placeholders,
+)
+from dasf_jupyter.protocol.envelope import encode_binary_publish
+from dasf_jupyter.protocol.fragments import (
+    raw_fragment_size,
+    split_data,
+    split_parts,
+    split_payload,
+)
+
+HEADER = {"properties": {"messageType": "request", "requestContext": "7"}, "context": 3}
+
+
+def test_binary_frame_round_trip_keeps_header_and_raw_payload():
+    raw = os.urandom(1000)
+    frame = encode_binary_frame(HEADER, raw)
+    assert is_binary_frame(frame) and frame[0] == 0
+    header, payload = decode_binary_frame(frame)
+    assert header == HEADER and bytes(payload) == raw
+
+
+def test_text_frames_are_not_binary_frames():
+    assert not is_binary_frame('{"payload": ""}')
+    assert not is_binary_frame(b'{"payload": ""}')
+    assert not is_binary_frame(b"\x00\x00")  # too short to hold a header length
+
+
+def test_binary_to_text_is_the_equivalent_text_frame():
+    raw = os.urandom(5000)
+    text = binary_to_text(encode_binary_frame(HEADER, raw))
+    assert json.loads(text) == {**HEADER, "payload": base64.b64encode(raw).decode()}
+    empty = binary_to_text(encode_binary_frame({}, b"x"))
+    assert json.loads(empty) == {"payload": "eA=="}
+
+
+def test_with_header_fields_adds_fields_and_keeps_the_payload():
+    frame = with_header_fields(encode_binary_frame(HEADER, b"abc"), {"messageId": "m1"})
+    header, payload = decode_binary_frame(frame)
+    assert header == {**HEADER, "messageId": "m1"} and bytes(payload) == b"abc"
+
+
+@pytest.mark.parametrize(
+    ("frame", "reason"),
+    [
+        (b"\x00\x00\x00", "shorter"),
+        (b"\x00\x00\x00\x50{}", "exceeds the frame"),
+        (b"\x00\x00\x00\x03{x}", "not valid JSON"),
+        (b"\x00\x00\x00\x02[]", "JSON object"),
+        (b'\x00\x00\x00\x0e{"payload":""}', "must not contain 'payload'"),
+        (b"\x00\x00\x00\x04" + b"\xff\xfe{}", "not valid JSON"),
+    ],
+)
+def test_malformed_binary_frames_are_refused_with_a_reason(frame, reason):
+    with pytest.raises(ProtocolError, match=reason):
+        decode_binary_frame(frame)
+
+
+def test_envelope_with_data_encodes_as_binary_or_as_equivalent_text():
+    raw = os.urandom(3000)
+    env = Envelope("", {"messageType": "response"}, context=1, data=raw)
+    binary = decode_delivery(encode_binary_publish(env))
+    assert bytes(binary.data) == raw and binary.properties == env.properties
+    text = decode_delivery(encode_publish(env))
+    assert text.data is None and base64.b64decode(text.payload) == raw
+    assert binary.as_text().payload == text.payload
+
+
+def test_large_base64_payload_is_spliced_into_the_same_json():
+    payload = base64.b64encode(os.urandom(30_000)).decode()
+    env = Envelope(payload, {"messageType": "request", "x": 'quote " and ä'}, context="c")
+    assert json.loads(encode_publish(env)) == {
+        "payload": payload,
+        "properties": env.properties,
+        "context": "c",
+    }
+    odd = "a" * 5000 + '"\\'  # not base64: must still be valid JSON
+    assert json.loads(encode_publish(Envelope(odd, {})))["payload"] == odd
+
+
+def test_raw_fragments_turn_into_the_references_text_fragments():
+    raw = os.urandom(100_000)
+    size = 4000
+    chunks = split_data(raw, size)
+    assert raw_fragment_size(size) == 3000 and all(c.nbytes == 3000 for c in chunks[:-1])
+    as_text = [base64.b64encode(c).decode() for c in chunks]
+    assert as_text == split_payload(base64.b64encode(raw).decode(), size)
+
+
+def test_assembler_joins_raw_fragments_and_mixed_fragments():
+    raw = os.urandom(10_000)
+    chunks = split_data(raw, 4000)
+    assembler = FragmentAssembler()
+    parts = [bytes(chunks[0]), base64.b64encode(chunks[1]).decode(), *chunks[2:]]
+    results = [assembler.add("k", i, len(parts), part) for i, part in enumerate(parts)]
+    assert results[:-1] == [None] * (len(parts) - 1) and results[-1] == raw
+    texts = split_payload(base64.b64encode(raw).decode(), 4000)
+    whole = [assembler.add("t", i, len(texts), t) for i, t in enumerate(texts)][-1]
+    assert whole == base64.b64encode(raw).decode()  # text stays text
+
+
+def test_binary_body_round_trip_and_placeholders():
+    nonce = b"12345678"
+    a, b = os.urandom(10), os.urandom(70_000)
+    doc = {"x": placeholder(nonce, 0), "y": [1, {"z": placeholder(nonce, 1)}], "s": "plain"}
+    body = encode_body(json.dumps(doc).encode(), [a, b], nonce)
+    json_part, got_nonce, attachments = decode_body(body)
+    assert got_nonce == nonce and [bytes(x) for x in attachments] == [a, b]
+    value = resolve_placeholders(json.loads(bytes(json_part)), nonce, attachments)
+    assert bytes(value["x"]) == a and bytes(value["y"][1]["z"]) == b and value["s"] == "plain"
+
+
+def test_placeholders_of_another_nonce_are_plain_strings():
+    other = placeholder(b"abcdefgh", 0)
+    value = resolve_placeholders({"s": other}, b"12345678", [b"data"])
+    assert value == {"s": other}
+
+
+def test_placeholder_out_of_range_is_a_protocol_error():
+    nonce = b"12345678"
+    with pytest.raises(ProtocolError, match="unknown attachment"):
+        resolve_placeholders([placeholder(nonce, 5)], nonce, [b"only one"])
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda body: b"XXXX" + body[4:],  # magic
+        lambda body: body[:-1],  # lengths no longer add up
+        lambda body: body + b"extra",
+        lambda body: body[:10],  # cut inside the fixed header
+        lambda body: body[:12] + b"\xff\xff\xff\xff" + body[16:],  # absurd attachment count
+    ],
+)
+def test_malformed_bodies_are_protocol_errors(mutate):
+    body = encode_body(b'{"a":1}', [b"abc"], b"12345678")
+    with pytest.raises(ProtocolError):
+        decode_body(mutate(body))
+
+
+@pytest.mark.parametrize("sizes", [[10], [2999, 1], [3000, 3000], [1, 7000, 2, 5000], [0, 9001]])
+def test_split_parts_cuts_consecutive_buffers_like_one_payload(sizes):
+    parts = [os.urandom(n) for n in sizes]
+    whole = b"".join(parts)
+    cut = split_parts(parts, 4000)
+    assert [bytes(c) for c in cut] == [bytes(c) for c in split_data(whole, 4000)]
+    assert sum(isinstance(c, bytes) for c in cut) <= len(parts)  # copies only at boundaries
+
+
+def test_deeply_nested_json_in_a_body_is_a_protocol_error_not_a_crash():
+    nonce = b"12345678"
+    deep: object = placeholder(nonce, 0)
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(ProtocolError, match="nested too deeply"):
+        resolve_placeholders(deep, nonce, [b"x"])
