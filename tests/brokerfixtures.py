@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,6 +46,52 @@ def start_broker(
     yield start
     for broker in reversed(started):
         broker.stop()
+
+
+def scaleout_services() -> tuple[str, str]:
+    """URLs of PostgreSQL and Redis for scale-out tests (skip, or fail in CI, without them)."""
+    from tests.conftest import need_service, port_open
+
+    need_service("PostgreSQL on 127.0.0.1:5432", port_open("127.0.0.1", 5432))
+    need_service("Redis on 127.0.0.1:6379", port_open("127.0.0.1", 6379))
+    return (
+        os.environ.get("DASF_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test"),
+        os.environ.get("DASF_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+    )
+
+
+@contextmanager
+def scaled_out_brokers(tmp: Path, name: str) -> Iterator[tuple[BrokerProcess, BrokerProcess]]:
+    """Brokers A and B on a fresh PostgreSQL database and Redis key prefix; removed after."""
+    import psycopg
+    import redis
+
+    postgres_url, redis_url = scaleout_services()
+    db_name = f"dasf_{name}_{uuid.uuid4().hex[:12]}"
+    prefix = f"dasf-{name}-{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{db_name}"')
+    env = {
+        "DATABASE_URL": postgres_url.rsplit("/", 1)[0] + f"/{db_name}",
+        "REDIS_URL": redis_url,
+        "DASF_REDIS_PREFIX": prefix,
+    }
+    a = BrokerProcess(data_dir=tmp / "a", env=env)
+    b = BrokerProcess(data_dir=tmp / "b", env=env)
+    try:
+        a.start()  # A applies the migrations; B finds them applied
+        b.start()
+        yield a, b
+    finally:
+        b.stop()
+        a.stop()
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        client = redis.Redis.from_url(redis_url)
+        keys = list(client.scan_iter(f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
 
 
 def publish_frame(

@@ -27,7 +27,6 @@ from ..protocol import (
     Prop,
     Status,
     b64encode,
-    decode_json_payload,
     encode_json_payload,
     encode_text_payload,
     fragment_index,
@@ -37,11 +36,9 @@ from ..protocol import (
 from ..protocol.body import (
     BINARY_BODY,
     Buffer,
-    decode_body,
+    decode_payload_value,
     encode_body_parts,
-    resolve_placeholders,
 )
-from ..protocol.envelope import decode_json_bytes, raw_payload
 from ..protocol.fragments import split_parts
 from ..security import RequestSecurity, SecurityError, SecurityPolicy, SignatureMissing
 from ..transport.urls import check_topic
@@ -207,7 +204,7 @@ class Dispatcher:
         if send is not None and sec is not None and sec.sealed:
             send = sealing(send, sec)
         try:
-            data = _request_data(payload, job.request.properties)
+            data = decode_payload_value(payload, job.request.properties.get(Prop.BODY))
         except ProtocolError as exc:
             return [self.error_reply(job, _prefixed(VALIDATION_PREFIX, exc), exc, sec)]
         del payload
@@ -400,17 +397,6 @@ def _forwarding(dispatcher: Dispatcher, job: Job, send: Send) -> Iterator[None]:
 
     with forward_output(sink):
         yield
-
-
-def _request_data(payload: str | bytes | memoryview, properties: dict[str, Any]) -> Any:
-    """The request's JSON, with the attachments of a binary body in place of placeholders."""
-    body = properties.get(Prop.BODY)
-    if body is None:
-        return decode_json_payload(payload)
-    if body != BINARY_BODY:
-        raise ProtocolError(f"unknown body format {body!r} (this module reads {BINARY_BODY!r})")
-    json_part, nonce, attachments = decode_body(raw_payload(payload))
-    return resolve_placeholders(decode_json_bytes(json_part), nonce, attachments)
 
 
 def _reporter_config(data: Any, param: str, is_method: bool) -> Any:

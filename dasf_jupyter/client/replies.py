@@ -7,8 +7,7 @@ from typing import Any
 
 from ..errors import ProtocolError, RemoteError
 from ..protocol import Prop, Status, decode_json_payload, decode_text_payload
-from ..protocol.body import BINARY_BODY, decode_body, resolve_placeholders
-from ..protocol.envelope import decode_json_bytes, raw_payload
+from ..protocol.body import decode_payload_value
 
 #: a payload as it arrived: base64 text, or the raw bytes of binary frames
 Payload = str | bytes | memoryview
@@ -49,13 +48,7 @@ def response_value(payload: Payload, properties: dict[str, Any], topic: str | No
     for key in (Prop.API_INFO, Prop.INFO):
         if key in properties:
             return _json_property(properties[key], key)
-    body = properties.get(Prop.BODY)
-    if body is None:
-        return decode_json_payload(payload)
-    if body != BINARY_BODY:
-        raise ProtocolError(f"the response is in an unknown body format {body!r}")
-    json_part, nonce, attachments = decode_body(raw_payload(payload))
-    return resolve_placeholders(decode_json_bytes(json_part), nonce, attachments)
+    return decode_payload_value(payload, properties.get(Prop.BODY))
 
 
 def _json_property(value: Any, key: str) -> Any:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import ProtocolError
+from .envelope import decode_json_bytes, decode_json_payload, raw_payload
 
 #: value of the ``dasf_body`` / ``dasf_accept`` properties for this format
 BINARY_BODY = "dasf-jupyter-binary-1"
@@ -114,3 +115,17 @@ def resolve_placeholders(value: Any, nonce: bytes, attachments: Sequence[Buffer]
         return walk(value)
     except RecursionError:  # JSON nested almost as deep as the parser allows
         raise ProtocolError(f"{BINARY_BODY} body: JSON nested too deeply") from None
+
+
+def decode_payload_value(payload: str | Buffer, body_format: Any) -> Any:
+    """The value of a request or response payload in ``body_format`` (the ``dasf_body``
+    property): JSON when None, else a binary body with its attachments (memoryviews) in place.
+    """
+    if body_format is None:
+        return decode_json_payload(payload)
+    if body_format != BINARY_BODY:
+        raise ProtocolError(
+            f"unknown body format {body_format!r} (dasf-jupyter reads {BINARY_BODY!r})"
+        )
+    json_part, nonce, attachments = decode_body(raw_payload(payload))
+    return resolve_placeholders(decode_json_bytes(json_part), nonce, attachments)

@@ -5,30 +5,25 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
 import struct
 import urllib.request
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
 import pytest
-import redis
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from dasf_jupyter.broker import frames
 from dasf_jupyter.broker.hub import MemoryHub
 from dasf_jupyter.broker.inflight import BinaryDelivery, mark_delivery, route_of
-from dasf_jupyter.broker.process import BrokerProcess
 from dasf_jupyter.protocol.binary import (
     BINARY_FRAMES_HEADER,
     decode_binary_frame,
     encode_binary_frame,
 )
-from tests.brokerfixtures import publish_frame, recv_json
-from tests.conftest import need_service, port_open
+from tests.brokerfixtures import publish_frame, recv_json, scaled_out_brokers
 
 WANT_BINARY = {BINARY_FRAMES_HEADER: "1"}
 #: raw bytes that are neither UTF-8 nor base64-safe, with a 0x00 and a "{" in them
@@ -129,17 +124,18 @@ def test_binary_publish_reaches_a_reference_consumer_as_base64_text(broker_url):
     assert got == as_text_frame(header, ack)
 
 
-def test_one_topic_serves_a_binary_and_a_text_subscription(broker_url):
+def check_binary_and_text_subscriptions(consumer_base: str, producer_base: str, ctx: int) -> None:
+    """A binary and a log publish reach a binary and a text subscription of one topic."""
     topic = unique_topic()
-    header = request_header(9)
+    header = request_header(ctx)
     with (
-        ws(f"{broker_url}/{topic}/binary", binary=True) as binary,
-        ws(f"{broker_url}/{topic}/text") as text,
-        ws(f"{broker_url}/{topic}") as producer,
+        ws(f"{consumer_base}/{topic}/binary", binary=True) as binary,
+        ws(f"{consumer_base}/{topic}/text") as text,
+        ws(f"{producer_base}/{topic}") as producer,
     ):
         ack = publish_binary(producer, header)
         assert ack["consumers"] == 2
-        producer.send(publish_frame("aGk=", context=10, message_type="log"))
+        producer.send(publish_frame("aGk=", context=ctx + 1, message_type="log"))
         assert recv_json(producer)["consumers"] == 2
         to_binary = [next_delivery(binary), next_delivery(binary)]
         to_text = [next_delivery(text), next_delivery(text)]
@@ -150,7 +146,11 @@ def test_one_topic_serves_a_binary_and_a_text_subscription(broker_url):
     first = json.loads(to_text[0])
     first.pop("publishTime")
     assert first == as_text_frame(header, ack)
-    assert json.loads(to_text[1])["context"] == 10
+    assert json.loads(to_text[1])["context"] == ctx + 1
+
+
+def test_one_topic_serves_a_binary_and_a_text_subscription(broker_url):
+    check_binary_and_text_subscriptions(broker_url, broker_url, 9)
 
 
 INVALID = [
@@ -310,60 +310,15 @@ def test_memory_hub_counts_binary_backlog_in_bytes():
 @pytest.fixture(scope="module")
 def redis_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """URLs of brokers A and B sharing a fresh PostgreSQL database and Redis key prefix."""
-    need_service("PostgreSQL on 127.0.0.1:5432", port_open("127.0.0.1", 5432))
-    need_service("Redis on 127.0.0.1:6379", port_open("127.0.0.1", 6379))
-    postgres_url = os.environ.get(
-        "DASF_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test"
-    )
-    redis_url = os.environ.get("DASF_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    db_name, prefix = f"dasf_bin_{uuid.uuid4().hex[:12]}", f"dasf-bin-{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{db_name}"')
-    env = {
-        "DATABASE_URL": postgres_url.rsplit("/", 1)[0] + f"/{db_name}",
-        "REDIS_URL": redis_url,
-        "DASF_REDIS_PREFIX": prefix,
-    }
-    tmp = tmp_path_factory.mktemp("binary-redis")
-    a, b = BrokerProcess(data_dir=tmp / "a", env=env), BrokerProcess(data_dir=tmp / "b", env=env)
-    try:
-        a.start()
-        b.start()
+    with scaled_out_brokers(tmp_path_factory.mktemp("binary-redis"), "bin") as (a, b):
         yield a.url, b.url
-    finally:
-        b.stop()
-        a.stop()
-        with psycopg.connect(postgres_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        client = redis.Redis.from_url(redis_url)
-        keys = list(client.scan_iter(f"{prefix}:*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
 
 
 @pytest.mark.redis
 @pytest.mark.postgres
 def test_redis_hub_carries_binary_frames_between_brokers(redis_pair):
     a, b = redis_pair
-    topic = unique_topic()
-    header = request_header(31)
-    with (
-        ws(f"{a}/{topic}/binary", binary=True) as binary,
-        ws(f"{a}/{topic}/text") as text,
-        ws(f"{b}/{topic}") as producer,
-    ):
-        ack = publish_binary(producer, header)
-        assert ack["consumers"] == 2
-        producer.send(publish_frame("aGk=", context=32, message_type="log"))
-        assert recv_json(producer)["consumers"] == 2
-        got_binary = [next_delivery(binary), next_delivery(binary)]
-        got_text = next_delivery(text)
-    assert isinstance(got_binary[0], bytes) and bytes(decode_binary_frame(got_binary[0])[1]) == RAW
-    assert isinstance(got_binary[1], str) and json.loads(got_binary[1])["context"] == 32
-    converted = json.loads(got_text)
-    converted.pop("publishTime")
-    assert converted == as_text_frame(header, ack)
+    check_binary_and_text_subscriptions(a, b, 31)
 
 
 @pytest.mark.redis

@@ -2,63 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections import Counter
 
-import psycopg
 import pytest
-import redis
 from websockets.sync.client import connect
 
 from dasf_jupyter.broker.process import BrokerProcess
-from tests.brokerfixtures import publish_frame, recv_json, recv_messages
-from tests.conftest import need_service, port_open
+from tests.brokerfixtures import publish_frame, recv_json, recv_messages, scaled_out_brokers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def services() -> tuple[str, str]:
-    """URLs of PostgreSQL and Redis (module-scoped twin of the postgres_url/redis_url fixtures)."""
-    need_service("PostgreSQL on 127.0.0.1:5432", port_open("127.0.0.1", 5432))
-    need_service("Redis on 127.0.0.1:6379", port_open("127.0.0.1", 6379))
-    return (
-        os.environ.get("DASF_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test"),
-        os.environ.get("DASF_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
-    )
-
-
-@pytest.fixture(scope="module")
-def scaled_out_pair(services, tmp_path_factory):
+def scaled_out_pair(tmp_path_factory):
     """Brokers A and B on a fresh database and a fresh Redis key prefix; removed afterwards."""
-    postgres_url, redis_url = services
-    tmp_path = tmp_path_factory.mktemp("scaleout")
-    db_name = f"dasf_scaleout_{uuid.uuid4().hex[:12]}"
-    prefix = f"dasf-test-{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{db_name}"')
-    env = {
-        "DATABASE_URL": postgres_url.rsplit("/", 1)[0] + f"/{db_name}",
-        "REDIS_URL": redis_url,
-        "DASF_REDIS_PREFIX": prefix,
-    }
-    a = BrokerProcess(data_dir=tmp_path / "a", env=env)
-    b = BrokerProcess(data_dir=tmp_path / "b", env=env)
-    try:
-        a.start()  # A applies the migrations; B finds them applied
-        b.start()
-        yield a, b
-    finally:
-        b.stop()
-        a.stop()
-        with psycopg.connect(postgres_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        client = redis.Redis.from_url(redis_url)
-        keys = list(client.scan_iter(f"{prefix}:*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
+    with scaled_out_brokers(tmp_path_factory.mktemp("scaleout"), "scaleout") as pair:
+        yield pair
 
 
 def drain(ws, idle: float = 2.0) -> list[dict]:
