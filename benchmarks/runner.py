@@ -249,7 +249,10 @@ class StackRun:
             pool = ClientPool(self.stack.client_kind, self.stack.url, FANOUT_TOPIC, s)
             try:
                 pool.sequential("add", s.warmup, kwargs={"a": 1})
+                started = time.monotonic()
                 for _ in range(s.fanout_runs):
+                    if time.monotonic() - started > s.repeat_budget:
+                        break
                     rate, errors, first = pool.threaded(
                         "add",
                         s.fanout_threads,

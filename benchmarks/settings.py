@@ -19,23 +19,23 @@ class Settings:
     add_budget: float = 15.0
     grid_mb: tuple[float, ...] = (1, 10, 50, 200)
     grid_runs: int = 3
-    mid_grid_runs: int = 2  #: runs for grids of 20-100 MB
-    big_grid_runs: int = 1  #: runs for grids above 100 MB
+    mid_grid_runs: int = 3  #: runs for grids of 20-100 MB
+    big_grid_runs: int = 3  #: runs for grids above 100 MB
     ref_max_grid_mb: float = 100  #: the reference needs > 4 min for 200 MB: skipped by default
     arg_mb: float = 50
-    arg_runs: int = 2
+    arg_runs: int = 3
     idle_connections: int = 1000
     idle_echo_calls: int = 100
     idle_echo_budget: float = 15.0
     fanout_replicas: int = 4
     fanout_threads: int = 16
     fanout_calls: int = 50  #: per thread
-    fanout_runs: int = 1
+    fanout_runs: int = 3
     fanout_budget: float = 25.0
     ref_processes: int = 8  #: demessaging client processes (threads are spread over them)
     call_timeout: float = 150.0  #: one command to a client process (a whole run of calls)
     repeat_budget: float = 45.0  #: no further runs of a large-payload row after this many s
-    stack_budget: float = 380.0  #: rows not started within this many s of a stack are skipped
+    stack_budget: float = 420.0  #: rows not started within this many s of a stack are skipped
 
     def quick(self) -> Settings:
         """A run of well under two minutes that still touches every row."""
