@@ -40,13 +40,60 @@ def encode_xarray(obj: Any) -> str:
     return wire_bytes(raw)
 
 
+class _ViewReader(io.RawIOBase):
+    """A read-only file over a buffer that, unlike ``BytesIO(view)``, copies nothing up front.
+
+    A large result's netCDF bytes are read where they arrived; only what the reader asks for is
+    copied (one copy less of the whole value than ``BytesIO``).
+    """
+
+    def __init__(self, data: Buffer) -> None:
+        super().__init__()
+        self._view = memoryview(data).cast("B")
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_SET:
+            base = 0
+        elif whence == io.SEEK_CUR:
+            base = self._pos
+        elif whence == io.SEEK_END:
+            base = self._view.nbytes
+        else:
+            raise ValueError(f"invalid whence {whence}")
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def read(self, size: int | None = -1) -> bytes:
+        total = self._view.nbytes
+        end = total if size is None or size < 0 else min(total, self._pos + size)
+        start, self._pos = self._pos, max(self._pos, end)
+        return bytes(self._view[start:end])
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
 def _open(raw: Buffer, dataset: bool) -> Any:
     import xarray as xr
 
-    engine = "h5netcdf" if bytes(raw[:4]) == _HDF5_MAGIC else "scipy"
+    hdf5 = bytes(raw[:4]) == _HDF5_MAGIC
+    engine = "h5netcdf" if hdf5 else "scipy"
     opener = xr.open_dataset if dataset else xr.open_dataarray
+    source = io.BytesIO(raw) if hdf5 else _ViewReader(raw)
     try:
-        with opener(io.BytesIO(raw), engine=engine) as obj:
+        with opener(source, engine=engine) as obj:
             return obj.load()
     except (ValueError, TypeError, OSError) as exc:
         kind = "Dataset" if dataset else "DataArray"

@@ -15,7 +15,7 @@ from ..errors import PayloadTooLarge, ProtocolError
 from .envelope import b64decode
 
 #: a fragment: base64 text, or raw bytes of a binary frame (docs/binary-frames.md)
-Chunk = str | bytes | memoryview
+Chunk = str | bytes | bytearray | memoryview
 Buffer = bytes | bytearray | memoryview
 
 #: the reference's default fragment size (characters of base64 text)
@@ -106,9 +106,54 @@ def fragment_index(properties: dict) -> tuple[int, int] | None:
 @dataclass
 class _Partial:
     total: int
-    chunks: dict[int, Chunk] = field(default_factory=dict)
+    #: fragments by index; ``None`` marks one already copied into ``buffer``
+    chunks: dict[int, Chunk | None] = field(default_factory=dict)
     size: int = 0
     started: float = field(default_factory=time.monotonic)
+    #: raw fragments are copied here as they arrive (all but the last are ``step`` bytes)
+    buffer: bytearray | None = None
+    step: int = 0
+    last: int = 0
+    #: what this payload counts towards the assembler's ``max_total`` (buffer + stored chunks)
+    charged: int = 0
+
+    def place(self, index: int, chunk: Chunk) -> bool:
+        """Copy a raw fragment into :attr:`buffer`; False if it must be stored as it is."""
+        if isinstance(chunk, str):
+            return False
+        size = memoryview(chunk).nbytes
+        is_last = index == self.total - 1
+        if self.buffer is None:
+            # the step is learnt from a fragment that is not the last, before any other
+            if is_last or self.chunks or size == 0:
+                return False
+            self.step = size
+            self.buffer = bytearray(size * self.total)
+        elif size > self.step or (size < self.step and not is_last):
+            return False
+        start = index * self.step
+        self.buffer[start : start + size] = chunk
+        if is_last:
+            self.last = size
+        return True
+
+    def whole(self) -> Chunk:
+        """The payload of a complete set of fragments (empties :attr:`chunks`)."""
+        buffer, step, total = self.buffer, self.step, self.total
+        if buffer is not None and all(c is None for c in self.chunks.values()):
+            del buffer[(total - 1) * step + self.last :]
+            self.buffer = None
+            return buffer
+        ordered: list[Chunk] = []
+        for i in range(total):
+            chunk = self.chunks.pop(i)
+            if chunk is None:  # placed: take it back out of the buffer
+                assert buffer is not None
+                end = i * step + (self.last if i == total - 1 else step)
+                chunk = bytes(buffer[i * step : end])
+            ordered.append(chunk)
+        self.buffer = None
+        return _joined(ordered)
 
 
 class FragmentAssembler:
@@ -145,7 +190,7 @@ class FragmentAssembler:
     def _drop(self, key: Hashable) -> None:
         partial = self._partials.pop(key, None)
         if partial is not None:
-            self._total -= partial.size + self.FRAGMENT_OVERHEAD * len(partial.chunks)
+            self._total -= partial.charged
 
     def __len__(self) -> int:
         return len(self._partials)
@@ -178,14 +223,34 @@ class FragmentAssembler:
             raise PayloadTooLarge(
                 f"reassembled payload exceeds the limit of {self.max_payload} characters"
             )
+        if (
+            partial.buffer is None
+            and not isinstance(chunk, str)
+            and index < total - 1
+            and (total - 1) * len(chunk) >= self.max_payload
+        ):
+            self._drop(key)  # refused before a buffer of that size is allocated
+            raise PayloadTooLarge(
+                f"{total} fragments of {len(chunk)} bytes exceed the limit of "
+                f"{self.max_payload} characters"
+            )
         partial.size += len(chunk)
-        self._total += len(chunk) + self.FRAGMENT_OVERHEAD
-        partial.chunks[index] = chunk
+        # a raw fragment is copied into the payload's buffer at once and let go: the
+        # fragments and the whole payload are never in memory together
+        had_buffer = partial.buffer is not None
+        placed = partial.place(index, chunk)
+        charge = self.FRAGMENT_OVERHEAD + (0 if placed else len(chunk))
+        if partial.buffer is not None and not had_buffer:
+            charge += len(partial.buffer)  # the whole buffer counts from its allocation on
+        partial.charged += charge
+        self._total += charge
+        partial.chunks[index] = None if placed else chunk
+        del chunk
         self._make_room(key)
         if len(partial.chunks) < total:
             return None
         self._drop(key)
-        return _joined([partial.chunks[i] for i in range(total)])
+        return partial.whole()
 
     def _make_room(self, keep: Hashable) -> None:
         """Drop the oldest other payloads while all together exceed ``max_total``."""
@@ -206,6 +271,25 @@ class FragmentAssembler:
 
 
 def _joined(chunks: list[Chunk]) -> Chunk:
+    """The whole payload; raw chunks are copied in one by one and let go as they are copied.
+
+    ``chunks`` is emptied: the caller must hold no other reference to the chunks, so that the
+    payload and its fragments are never all in memory at once.
+    """
     if all(isinstance(c, str) for c in chunks):
-        return "".join(chunks)  # type: ignore[arg-type]
-    return b"".join(b64decode(c) if isinstance(c, str) else c for c in chunks)
+        text = "".join(chunks)  # type: ignore[arg-type]
+        chunks.clear()
+        return text
+    for i, chunk in enumerate(chunks):
+        if isinstance(chunk, str):
+            chunks[i] = b64decode(chunk)
+    out = bytearray(sum(memoryview(c).nbytes for c in chunks))
+    pos = 0
+    for i in range(len(chunks)):
+        chunk, chunks[i] = chunks[i], b""
+        size = memoryview(chunk).nbytes
+        out[pos : pos + size] = chunk
+        pos += size
+        del chunk
+    chunks.clear()
+    return out

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from dasf_jupyter.errors import ProtocolError
+from dasf_jupyter.errors import PayloadTooLarge, ProtocolError
 from dasf_jupyter.protocol import Envelope, FragmentAssembler, decode_delivery, encode_publish
 from dasf_jupyter.protocol.binary import (
     binary_to_text,
@@ -176,3 +176,40 @@ def test_deeply_nested_json_in_a_body_is_a_protocol_error_not_a_crash():
         deep = [deep]
     with pytest.raises(ProtocolError, match="nested too deeply"):
         resolve_placeholders(deep, nonce, [b"x"])
+
+
+@pytest.mark.parametrize("order", ["in-order", "reversed", "shuffled", "last-first"])
+def test_raw_fragments_are_assembled_in_place_in_any_order(order):
+    raw = os.urandom(10_500)
+    chunks = [bytes(c) for c in split_data(raw, 4000)]  # 3000-byte fragments, 1500 last
+    indices = list(range(len(chunks)))
+    if order == "reversed":
+        indices.reverse()
+    elif order == "shuffled":
+        indices = [1, 3, 0, 2]
+    elif order == "last-first":
+        indices = [3, 0, 1, 2]
+    assembler = FragmentAssembler()
+    results = [assembler.add("k", i, len(chunks), chunks[i]) for i in indices]
+    assert results[:-1] == [None] * (len(chunks) - 1)
+    assert bytes(results[-1]) == raw
+    assert assembler.pending_size == 0 and len(assembler) == 0
+
+
+def test_fragments_of_unexpected_sizes_are_still_joined_correctly():
+    parts = [os.urandom(3000), os.urandom(2000), os.urandom(3000), os.urandom(10)]
+    assembler = FragmentAssembler()
+    results = [assembler.add("k", i, len(parts), p) for i, p in enumerate(parts)]
+    assert bytes(results[-1]) == b"".join(parts)
+    assert assembler.pending_size == 0
+
+
+def test_the_buffer_of_a_raw_payload_counts_from_its_first_fragment():
+    assembler = FragmentAssembler(max_payload=100_000, max_total=25_000)
+    assert assembler.add("a", 0, 9, os.urandom(1000)) is None
+    assert assembler.pending_size >= 9000  # the whole buffer, not just one fragment
+    assembler.add("b", 0, 9, os.urandom(1000))
+    assembler.add("c", 0, 9, os.urandom(1000))
+    assert len(assembler) == 2  # the oldest gave way: memory stays bounded
+    with pytest.raises(PayloadTooLarge):  # refused before a huge buffer is allocated
+        FragmentAssembler(max_payload=5000).add("k", 0, 10, os.urandom(1000))
