@@ -106,53 +106,44 @@ def fragment_index(properties: dict) -> tuple[int, int] | None:
 @dataclass
 class _Partial:
     total: int
-    #: fragments by index; ``None`` marks one already copied into ``buffer``
+    #: fragments by index; ``None`` marks one already appended to ``buffer``
     chunks: dict[int, Chunk | None] = field(default_factory=dict)
     size: int = 0
     started: float = field(default_factory=time.monotonic)
-    #: raw fragments are copied here as they arrive (all but the last are ``step`` bytes)
+    #: raw fragments 0 … ``next - 1``, appended as they arrive in order
     buffer: bytearray | None = None
-    step: int = 0
-    last: int = 0
-    #: what this payload counts towards the assembler's ``max_total`` (buffer + stored chunks)
+    next: int = 0
+    #: what this payload counts towards the assembler's ``max_total``
     charged: int = 0
 
     def place(self, index: int, chunk: Chunk) -> bool:
-        """Copy a raw fragment into :attr:`buffer`; False if it must be stored as it is."""
-        if isinstance(chunk, str):
+        """Append a raw fragment that is next in order (and any stored ones that follow).
+
+        False if it must be stored as it is (text, or not next in order).
+        """
+        if isinstance(chunk, str) or index != self.next:
             return False
-        size = memoryview(chunk).nbytes
-        is_last = index == self.total - 1
         if self.buffer is None:
-            # the step is learnt from a fragment that is not the last, before any other
-            if is_last or self.chunks or size == 0:
-                return False
-            self.step = size
-            self.buffer = bytearray(size * self.total)
-        elif size > self.step or (size < self.step and not is_last):
-            return False
-        start = index * self.step
-        self.buffer[start : start + size] = chunk
-        if is_last:
-            self.last = size
-        return True
+            self.buffer = bytearray()
+        self.buffer += chunk
+        self.next += 1
+        while True:  # fragments that came early are appended once their turn comes
+            waiting = self.chunks.get(self.next)
+            if waiting is None or isinstance(waiting, str):
+                return True
+            self.buffer += waiting
+            self.chunks[self.next] = None
+            self.next += 1
 
     def whole(self) -> Chunk:
         """The payload of a complete set of fragments (empties :attr:`chunks`)."""
-        buffer, step, total = self.buffer, self.step, self.total
-        if buffer is not None and all(c is None for c in self.chunks.values()):
-            del buffer[(total - 1) * step + self.last :]
-            self.buffer = None
+        buffer, self.buffer = self.buffer, None
+        if buffer is not None and self.next == self.total:
+            self.chunks.clear()
             return buffer
-        ordered: list[Chunk] = []
-        for i in range(total):
-            chunk = self.chunks.pop(i)
-            if chunk is None:  # placed: take it back out of the buffer
-                assert buffer is not None
-                end = i * step + (self.last if i == total - 1 else step)
-                chunk = bytes(buffer[i * step : end])
-            ordered.append(chunk)
-        self.buffer = None
+        ordered: list[Chunk] = [buffer] if buffer is not None else []
+        ordered += [self.chunks.pop(i) for i in range(self.next, self.total)]  # type: ignore[misc]
+        self.chunks.clear()
         return _joined(ordered)
 
 
@@ -223,25 +214,11 @@ class FragmentAssembler:
             raise PayloadTooLarge(
                 f"reassembled payload exceeds the limit of {self.max_payload} characters"
             )
-        if (
-            partial.buffer is None
-            and not isinstance(chunk, str)
-            and index < total - 1
-            and (total - 1) * len(chunk) >= self.max_payload
-        ):
-            self._drop(key)  # refused before a buffer of that size is allocated
-            raise PayloadTooLarge(
-                f"{total} fragments of {len(chunk)} bytes exceed the limit of "
-                f"{self.max_payload} characters"
-            )
         partial.size += len(chunk)
-        # a raw fragment is copied into the payload's buffer at once and let go: the
+        # a raw fragment in order is appended to the payload at once and let go: the
         # fragments and the whole payload are never in memory together
-        had_buffer = partial.buffer is not None
         placed = partial.place(index, chunk)
-        charge = self.FRAGMENT_OVERHEAD + (0 if placed else len(chunk))
-        if partial.buffer is not None and not had_buffer:
-            charge += len(partial.buffer)  # the whole buffer counts from its allocation on
+        charge = len(chunk) + self.FRAGMENT_OVERHEAD
         partial.charged += charge
         self._total += charge
         partial.chunks[index] = None if placed else chunk

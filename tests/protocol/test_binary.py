@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from dasf_jupyter.errors import PayloadTooLarge, ProtocolError
+from dasf_jupyter.errors import ProtocolError
 from dasf_jupyter.protocol import Envelope, FragmentAssembler, decode_delivery, encode_publish
 from dasf_jupyter.protocol.binary import (
     binary_to_text,
@@ -204,12 +204,16 @@ def test_fragments_of_unexpected_sizes_are_still_joined_correctly():
     assert assembler.pending_size == 0
 
 
-def test_the_buffer_of_a_raw_payload_counts_from_its_first_fragment():
-    assembler = FragmentAssembler(max_payload=100_000, max_total=25_000)
-    assert assembler.add("a", 0, 9, os.urandom(1000)) is None
-    assert assembler.pending_size >= 9000  # the whole buffer, not just one fragment
-    assembler.add("b", 0, 9, os.urandom(1000))
-    assembler.add("c", 0, 9, os.urandom(1000))
-    assert len(assembler) == 2  # the oldest gave way: memory stays bounded
-    with pytest.raises(PayloadTooLarge):  # refused before a huge buffer is allocated
-        FragmentAssembler(max_payload=5000).add("k", 0, 10, os.urandom(1000))
+def test_raw_fragments_in_order_are_appended_and_not_kept():
+    raw = os.urandom(9000)
+    chunks = [bytes(c) for c in split_data(raw, 4000)]
+    assembler = FragmentAssembler()
+    assembler.add("k", 1, 3, chunks[1])  # early: kept until fragment 0 arrives
+    partial = assembler._partials["k"]
+    assert partial.buffer is None and partial.chunks[1] is not None
+    assembler.add("k", 0, 3, chunks[0])
+    assert bytes(partial.buffer) == raw[:6000]  # 0 appended, then the waiting 1
+    assert all(c is None for c in partial.chunks.values())
+    whole = assembler.add("k", 2, 3, chunks[2])
+    assert isinstance(whole, bytearray) and whole == raw
+    assert assembler.pending_size == 0
