@@ -11,13 +11,13 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from ..protocol.body import NONCE_SIZE, Buffer, placeholder
+from ..protocol.envelope import strict_b64decode
 from .registry import CodecError
 
 #: values smaller than this stay base64 inside the JSON (not worth an attachment)
@@ -65,8 +65,6 @@ def as_bytes(value: object, what: str) -> Buffer:
     if not isinstance(value, str):
         raise CodecError(f"{what} must be base64 text, got {type(value).__name__}")
     try:
-        if sys.version_info >= (3, 11):  # strict and fast: validates while decoding
-            return binascii.a2b_base64(value, strict_mode=True)
-        return base64.b64decode(value, validate=True)
+        return strict_b64decode(value)
     except (binascii.Error, ValueError) as exc:
         raise CodecError(f"{what} is not valid base64: {exc}") from None

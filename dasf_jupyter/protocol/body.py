@@ -58,10 +58,6 @@ def encode_body(json_bytes: Buffer, attachments: Sequence[Buffer], nonce: bytes)
     return b"".join(encode_body_parts(json_bytes, attachments, nonce))
 
 
-def is_binary_body(raw: Buffer) -> bool:
-    return bytes(raw[: len(MAGIC)]) == MAGIC
-
-
 def decode_body(raw: Buffer) -> tuple[memoryview, bytes, list[memoryview]]:
     """``(json bytes, nonce, attachments)`` — views into ``raw``, no copies.
 

@@ -94,12 +94,17 @@ def b64encode(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def strict_b64decode(text: str) -> bytes:
+    """Decode base64 text, refusing stray characters (raises ``binascii.Error``/ValueError)."""
+    if _STRICT_A2B:  # Python ≥ 3.11: validates while decoding, no separate regex pass
+        return binascii.a2b_base64(text, strict_mode=True)
+    return base64.b64decode(text, validate=True)
+
+
 def b64decode(text: str) -> bytes:
     """Strictly decode base64 text; raise :class:`ProtocolError` on anything else."""
     try:
-        if _STRICT_A2B:  # Python ≥ 3.11: validates while decoding, no separate regex pass
-            return binascii.a2b_base64(text, strict_mode=True)
-        return base64.b64decode(text, validate=True)
+        return strict_b64decode(text)
     except (binascii.Error, ValueError) as exc:
         raise ProtocolError(f"payload is not valid base64: {exc}") from None
 

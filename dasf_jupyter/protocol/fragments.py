@@ -248,25 +248,7 @@ class FragmentAssembler:
 
 
 def _joined(chunks: list[Chunk]) -> Chunk:
-    """The whole payload; raw chunks are copied in one by one and let go as they are copied.
-
-    ``chunks`` is emptied: the caller must hold no other reference to the chunks, so that the
-    payload and its fragments are never all in memory at once.
-    """
+    """Text when every chunk is text, else bytes (text chunks decoded one by one)."""
     if all(isinstance(c, str) for c in chunks):
-        text = "".join(chunks)  # type: ignore[arg-type]
-        chunks.clear()
-        return text
-    for i, chunk in enumerate(chunks):
-        if isinstance(chunk, str):
-            chunks[i] = b64decode(chunk)
-    out = bytearray(sum(memoryview(c).nbytes for c in chunks))
-    pos = 0
-    for i in range(len(chunks)):
-        chunk, chunks[i] = chunks[i], b""
-        size = memoryview(chunk).nbytes
-        out[pos : pos + size] = chunk
-        pos += size
-        del chunk
-    chunks.clear()
-    return out
+        return "".join(chunks)  # type: ignore[arg-type]
+    return b"".join(b64decode(c) if isinstance(c, str) else c for c in chunks)
