@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import secrets
 import time
 import uuid
+from collections import OrderedDict, deque
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
+from .inflight import affinity_key, expired, is_last_fragment, tag
 from .subscriptions import LocalSubscriptions, subscription_key
 
 log = logging.getLogger(__name__)
@@ -67,58 +71,154 @@ class Hub(Protocol):
 
 
 class _Backlog:
-    """One subscription's queue, its size (characters or bytes) and the consumers reading it."""
+    """One subscription: its shared queue, its consumers' own queues, and their sizes.
+
+    Messages go to the shared queue, which the consumers compete for, except fragments of
+    a request: all fragments of one request go to the own queue of one consumer (chosen
+    when the first one is published), so that a module can put the request back together.
+    Sizes (characters or bytes) and counts cover the shared and the own queues.
+    """
+
+    #: fragment sets whose consumer is remembered at most (the oldest are forgotten first)
+    max_claims = 10_000
 
     def __init__(self) -> None:
-        self.queue: asyncio.Queue[Message] = asyncio.Queue()
+        self.shared: deque[Message] = deque()
         self.chars = 0
+        self.count = 0
         self.overflowed = False
-        self.receivers: set[_MemoryReceiver] = set()
+        self.receivers: dict[_MemoryReceiver, None] = {}  # insertion-ordered set
+        self.waiting: deque[_MemoryReceiver] = deque()
+        #: affinity key of a fragmented request -> the consumer that gets its fragments
+        self.claims: OrderedDict[str, _MemoryReceiver] = OrderedDict()
+        self._turn = 0
 
     def put(self, text: Message) -> None:
-        self.queue.put_nowait(text)
-        self.chars += len(text)
+        key = affinity_key(text)
+        if key is None or not self.receivers:
+            self.shared.append(text)
+            self._counted(text)
+            self._wake_one()
+            return
+        receiver = self.claims.get(key)
+        if receiver is None or receiver.closed:
+            receiver = self._least_busy()
+            self.claims[key] = receiver
+            if len(self.claims) > self.max_claims:
+                self.claims.popitem(last=False)
+        if is_last_fragment(text):
+            self.claims.pop(key, None)
+        receiver.own.append(text)
+        self._counted(text)
+        receiver.wake.set()
 
-    def clear(self) -> None:
-        while not self.queue.empty():
-            self.queue.get_nowait()
-        self.chars = 0
+    def _counted(self, text: Message, sign: int = 1) -> None:
+        self.chars += sign * len(text)
+        self.count += sign
+
+    def taken(self, text: Message) -> None:
+        self._counted(text, -1)
+
+    def _least_busy(self) -> _MemoryReceiver:
+        """The consumer with the fewest own messages; ties taken in turn."""
+        receivers = list(self.receivers)
+        self._turn = (self._turn + 1) % len(receivers)
+        ordered = receivers[self._turn :] + receivers[: self._turn]
+        return min(ordered, key=lambda r: len(r.own))
+
+    def _wake_one(self) -> None:
+        while self.waiting:
+            receiver = self.waiting.popleft()
+            if not receiver.closed:
+                receiver.wake.set()
+                return
+
+    def clear(self) -> list[Message]:
+        """Empty every queue; return what was in them."""
+        dropped = list(self.shared)
+        self.shared.clear()
+        for receiver in self.receivers:
+            dropped += receiver.own
+            receiver.own.clear()
+        self.chars = self.count = 0
+        self.claims.clear()
+        return dropped
 
 
 class _MemoryReceiver:
-    cancel_safe = True  # asyncio.Queue.get removes an item only when it returns it
+    cancel_safe = True  # a message is removed from its queue only when get() returns it
 
     def __init__(self, hub: MemoryHub, topic: str, subscription: str, backlog: _Backlog):
         self._hub, self._topic, self._subscription = hub, topic, subscription
         self._backlog = backlog
-        self._closed = False
+        self.closed = False
+        #: fragments of requests this consumer was chosen for
+        self.own: deque[Message] = deque()
+        self.wake = asyncio.Event()
         #: called with a reason when the subscription overflows (set by the consumer socket)
         self.on_overflow: Callable[[str], None] | None = None
-        backlog.receivers.add(self)
+        backlog.receivers[self] = None
+
+    def _next(self) -> Message | None:
+        backlog = self._backlog
+        while self.own or backlog.shared:
+            text = self.own.popleft() if self.own else backlog.shared.popleft()
+            backlog.taken(text)
+            if expired(text):
+                log.info("dropped a request on %s whose caller's deadline passed", self._topic)
+                continue
+            return text
+        return None
 
     async def get(self) -> Message | None:
-        text = await self._backlog.queue.get()
-        self._backlog.chars -= len(text)
-        return text
+        while True:
+            text = self._next()
+            if text is not None:
+                return text
+            self.wake.clear()
+            self._backlog.waiting.append(self)
+            try:
+                await self.wake.wait()
+            except asyncio.CancelledError:
+                if self.wake.is_set() and self._backlog.shared:
+                    self._backlog._wake_one()  # pass on a wake-up meant for this consumer
+                raise
+            finally:
+                with contextlib.suppress(ValueError):
+                    self._backlog.waiting.remove(self)
 
     async def requeue(self, text: Message) -> None:
-        # the queue has no "push front"; order of a given-back message is not essential
-        if not self._backlog.overflowed:
-            self._backlog.put(text)
+        backlog = self._backlog
+        if backlog.overflowed:
+            return
+        if affinity_key(text) is not None:
+            self.own.appendleft(text)  # its sibling fragments follow in this queue
+        else:
+            backlog.shared.appendleft(text)
+        backlog._counted(text)
+        backlog._wake_one()
 
     async def close(self) -> list[Message] | None:
-        if self._closed:
+        if self.closed:
             return None
-        self._closed = True
-        self._backlog.receivers.discard(self)
-        return self._hub._detach(self._topic, self._subscription)
+        self.closed = True
+        backlog = self._backlog
+        backlog.receivers.pop(self, None)
+        own = list(self.own)  # fragments chosen for this consumer never reach another
+        self.own.clear()
+        for text in own:
+            backlog.taken(text)
+        if backlog.shared and backlog.receivers:
+            backlog._wake_one()
+        dropped = own + (self._hub._detach(self._topic, self._subscription) or [])
+        return dropped or None
 
 
 class MemoryHub:
     """Subscription queues of a single broker process.
 
     A subscription whose consumers fall ``max_backlog`` messages or ``max_backlog_chars``
-    characters (bytes, for binary frames) behind is cut off: its queue is emptied and its
+    characters (bytes, for binary frames) behind is cut off: its queues are emptied and its
     consumer sockets are closed with the reason (``on_overflow``), so a stalled consumer
     cannot exhaust memory. One message always fits, whatever its size (the frame size limit
     bounds it).
@@ -146,7 +246,7 @@ class MemoryHub:
             backlog = self._queues[(topic, sub)]
             if backlog.overflowed:
                 continue
-            if backlog.queue.qsize() >= self._max_backlog or (
+            if backlog.count >= self._max_backlog or (
                 backlog.chars and backlog.chars + len(text) > self._max_chars
             ):
                 self._overflow(topic, sub, backlog)
@@ -157,7 +257,7 @@ class MemoryHub:
 
     def _overflow(self, topic: str, sub: str, backlog: _Backlog) -> None:
         reason = (
-            f"consumer too slow: {backlog.queue.qsize()} messages "
+            f"consumer too slow: {backlog.count} messages "
             f"({backlog.chars // 1024} KiB) undelivered"
         )
         log.warning("subscription %s/%s dropped: %s", topic, sub, reason)
@@ -182,15 +282,10 @@ class MemoryHub:
             return None
         # non-persistent semantics: undelivered messages of a vanished subscription go
         backlog = self._queues.pop((topic, subscription), None)
-        if backlog is None or not backlog.queue.qsize():
+        if backlog is None or not backlog.count:
             return None
-        log.info(
-            "dropped %d undelivered messages of %s/%s", backlog.queue.qsize(), topic, subscription
-        )
-        dropped = []
-        while not backlog.queue.empty():
-            dropped.append(backlog.queue.get_nowait())
-        return dropped
+        log.info("dropped %d undelivered messages of %s/%s", backlog.count, topic, subscription)
+        return backlog.clear()
 
 
 def _from_redis(data: bytes) -> Message:
@@ -198,50 +293,191 @@ def _from_redis(data: bytes) -> Message:
     return data if data[:1] == b"\x00" else data.decode("utf-8")
 
 
+#: first byte of a queued message that starts with its identity (see :func:`_pack`)
+_PACKED = b"\x01"
+
+
+def _pack(text: Message) -> bytes | Message:
+    """``text`` as queued in Redis: a request carries its identity in a JSON line before it.
+
+    So a broker process that takes it from Redis knows its route, deadline and fragment
+    without parsing it, whatever its size.
+    """
+    route = getattr(text, "route", None)
+    if route is None:
+        return text
+    meta = {"r": list(route), "e": getattr(text, "expires", None), "f": text.fragment}
+    head = _PACKED + json.dumps(meta, separators=(",", ":")).encode("utf-8") + b"\n"
+    return head + (text if isinstance(text, bytes) else text.encode("utf-8"))
+
+
+def _unpack(data: bytes) -> Message:
+    """The message :func:`_pack` queued, tagged with its identity again."""
+    if data[:1] != _PACKED:
+        return _from_redis(data)
+    end = data.index(b"\n")
+    meta = json.loads(data[1:end])
+    fragment = tuple(meta["f"]) if meta.get("f") else None
+    route = (str(meta["r"][0]), str(meta["r"][1]))
+    return tag(_from_redis(data[end + 1 :]), route, meta.get("e"), fragment)  # type: ignore[arg-type]
+
+
 class _RedisReceiver:
+    """One consumer socket: takes from its own queue (fragments chosen for it) and from
+    its subscription's shared queue."""
+
     cancel_safe = False  # a cancelled BRPOP may already have popped its message
     on_overflow: Callable[[str], None] | None = None  # Redis queues are bounded by expiry
 
     def __init__(self, hub: RedisHub, topic: str, subscription: str) -> None:
         self._hub, self._topic, self._subscription = hub, topic, subscription
-        self._key = hub._queue_key(topic, subscription)
+        self.queue = hub._queue_key(topic, subscription)
+        self.own = f"{hub._prefix}:own:{uuid.uuid4().hex}"
+        self.member = f"{hub.process}\t{self.queue}\t{subscription}\t{self.own}"
+        self.registry = hub._registry_key(topic)
         self._closed = False
 
     async def get(self) -> Message | None:
-        item = await self._hub._redis.brpop([self._key], timeout=self._hub.poll_interval)
-        return None if item is None else _from_redis(item[1])
+        item = await self._hub._redis.brpop(
+            [self.own, self.queue], timeout=self._hub.poll_interval
+        )
+        if item is None:
+            return None
+        text = _unpack(item[1])
+        if expired(text):
+            log.info("dropped a request on %s whose caller's deadline passed", self._topic)
+            return None
+        return text
 
     async def requeue(self, text: Message) -> None:
         # RPUSH puts it at the end BRPOP takes from: it is delivered next
-        await self._hub._redis.rpush(self._key, text)
+        key = self.own if affinity_key(text) is not None else self.queue
+        await self._hub._redis.rpush(key, _pack(text))
 
-    async def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            await self._hub._detach(self._topic, self._subscription)
+    async def close(self) -> list[Message] | None:
+        """Leave the registry; fragments queued for this consumer alone are returned."""
+        if self._closed:
+            return None
+        self._closed = True
+        return await self._hub._detach(self)
 
 
-# KEYS[1]: registry of a topic (members "<process>\t<queue key>\t<subscription>", score =
-# expiry time); ARGV: now, message, queue TTL. Queues the message once per live queue.
+# KEYS[1]: registry of a topic (members "<process>\t<queue>\t<subscription>\t<own queue>",
+# score = expiry time); KEYS[2]: broker heartbeats (member process, score = expiry time).
+# ARGV: now, message, queue TTL, affinity key ("" if none), "1" if the last fragment,
+# a random number (ties). Queues the message once per live subscription: in its shared
+# queue, or (a fragment) in the own queue of the consumer that has its request's fragments.
+# Consumers of broker processes whose heartbeat lapsed are skipped.
 _PUBLISH_SCRIPT = """
-local members = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')
-local seen = {}
-local queued = 0
+local now = tonumber(ARGV[1])
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')
+local alive, order, owns = {}, {}, {}
 for _, member in ipairs(members) do
-  local queue = string.match(member, '^[^\t]*\t([^\t]*)\t')
-  if queue and not seen[queue] then
-    seen[queue] = true
-    redis.call('LPUSH', queue, ARGV[2])
-    redis.call('EXPIRE', queue, ARGV[3])
-    queued = queued + 1
+  local fields = {}
+  for field in string.gmatch(member, '[^\t]+') do table.insert(fields, field) end
+  local process, queue, own = fields[1], fields[2], fields[4]
+  if queue then
+    local ok = alive[process]
+    if ok == nil then
+      local score = redis.call('ZSCORE', KEYS[2], process)
+      ok = score ~= false and tonumber(score) >= now
+      alive[process] = ok
+    end
+    if ok then
+      if not owns[queue] then owns[queue] = {}; table.insert(order, queue) end
+      if own then table.insert(owns[queue], own) end
+    end
   end
+end
+local queued = 0
+for _, queue in ipairs(order) do
+  local target = queue
+  local candidates = owns[queue]
+  if ARGV[4] ~= '' and #candidates > 0 then
+    local claim = queue .. ':claim:' .. ARGV[4]
+    local chosen = redis.call('GET', claim)
+    local valid = false
+    for _, own in ipairs(candidates) do
+      if own == chosen then valid = true end
+    end
+    if not valid then
+      local first = tonumber(ARGV[6]) % #candidates
+      local best, fewest = nil, nil
+      for i = 0, #candidates - 1 do
+        local own = candidates[(first + i) % #candidates + 1]
+        local n = redis.call('LLEN', own)
+        if fewest == nil or n < fewest then best, fewest = own, n end
+      end
+      chosen = best
+    end
+    if ARGV[5] == '1' then
+      redis.call('DEL', claim)
+    else
+      redis.call('SET', claim, chosen, 'EX', ARGV[3])
+    end
+    target = chosen
+  end
+  redis.call('LPUSH', target, ARGV[2])
+  redis.call('EXPIRE', target, ARGV[3])
+  queued = queued + 1
 end
 return queued
 """
 
+# KEYS[1]: registry; KEYS[2]: own queue. ARGV[1]: member. Leaves the registry and returns
+# (and deletes) what was queued for this consumer alone.
+_DETACH_SCRIPT = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+local left = redis.call('LRANGE', KEYS[2], 0, -1)
+redis.call('DEL', KEYS[2])
+return left
+"""
+
+# KEYS[1]: broker heartbeats. ARGV: the dead process, now. Run by one surviving process
+# (the one whose ZREM removed it): drops the dead process's consumers from the registries
+# of its topics and returns what can no longer be delivered: the own queues of its
+# consumers, and the shared queues of subscriptions left without a live consumer.
+_SWEEP_SCRIPT = """
+local dead, now = ARGV[1], tonumber(ARGV[2])
+if redis.call('ZREM', KEYS[1], dead) == 0 then return false end
+local prefix = ARGV[3]
+local topics_key = prefix .. ':proc:' .. dead
+local out = {}
+local function drain(key)
+  for _, item in ipairs(redis.call('LRANGE', key, 0, -1)) do table.insert(out, item) end
+  redis.call('DEL', key)
+end
+for _, registry in ipairs(redis.call('SMEMBERS', topics_key)) do
+  local orphaned = {}
+  for _, member in ipairs(redis.call('ZRANGE', registry, 0, -1)) do
+    local fields = {}
+    for field in string.gmatch(member, '[^\t]+') do table.insert(fields, field) end
+    if fields[1] == dead then
+      redis.call('ZREM', registry, member)
+      if fields[2] then orphaned[fields[2]] = true end
+      if fields[4] then drain(fields[4]) end
+    end
+  end
+  for _, member in ipairs(redis.call('ZRANGEBYSCORE', registry, now, '+inf')) do
+    local process, queue = string.match(member, '^([^\t]*)\t([^\t]*)')
+    local score = redis.call('ZSCORE', KEYS[1], process)
+    if queue and score ~= false and tonumber(score) >= now then orphaned[queue] = nil end
+  end
+  for queue, _ in pairs(orphaned) do drain(queue) end
+end
+redis.call('DEL', topics_key)
+return out
+"""
+
 
 class RedisHub:
-    """Subscription queues in Redis, shared by all broker processes using the same prefix."""
+    """Subscription queues in Redis, shared by all broker processes using the same prefix.
+
+    Each broker process keeps a heartbeat (``<prefix>:brokers``, a sorted set of expiry
+    times, refreshed every ``heartbeat_interval`` s). Publishing skips the consumers of a
+    process whose heartbeat lapsed, and :meth:`sweep_dead` lets a surviving process clean
+    up after a dead one.
+    """
 
     poll_interval = 1  # s; BRPOP timeout, bounds how long closing a consumer socket waits
 
@@ -251,6 +487,7 @@ class RedisHub:
         prefix: str = "dasf",
         registry_ttl: float = 30.0,
         queue_ttl: float = 600.0,
+        heartbeat_ttl: float = 5.0,
     ) -> None:
         import redis.asyncio as aioredis
 
@@ -258,11 +495,25 @@ class RedisHub:
         self._prefix = prefix
         self._ttl = registry_ttl
         self._queue_ttl = int(queue_ttl)
-        self._process = uuid.uuid4().hex
-        self._local = LocalSubscriptions()
+        self.heartbeat_ttl = heartbeat_ttl
+        self.heartbeat_interval = heartbeat_ttl / 5
+        #: this broker process's identity in Redis
+        self.process = uuid.uuid4().hex
+        self._receivers: dict[_RedisReceiver, str] = {}  # receiver -> topic
         self._callbacks: list[Callable[[str], None]] = []
         self._refresher: asyncio.Task | None = None
         self._publish_script = self._redis.register_script(_PUBLISH_SCRIPT)
+        self._detach_script = self._redis.register_script(_DETACH_SCRIPT)
+        self._sweep_script = self._redis.register_script(_SWEEP_SCRIPT)
+
+    @property
+    def redis(self) -> Any:
+        """The connection pool (shared with the in-flight records)."""
+        return self._redis
+
+    @property
+    def prefix(self) -> str:
+        return self._prefix
 
     def _queue_key(self, topic: str, subscription: str) -> str:
         return f"{self._prefix}:{subscription_key(topic, subscription)}"
@@ -270,12 +521,17 @@ class RedisHub:
     def _registry_key(self, topic: str) -> str:
         return f"{self._prefix}:subs:{topic}"
 
-    def _member(self, topic: str, subscription: str) -> str:
-        # the queue key travels in the member so the publish script needs no hashing
-        return f"{self._process}\t{self._queue_key(topic, subscription)}\t{subscription}"
+    @property
+    def _brokers_key(self) -> str:
+        return f"{self._prefix}:brokers"
+
+    @property
+    def _topics_key(self) -> str:
+        return f"{self._prefix}:proc:{self.process}"
 
     async def start(self) -> None:
         await self._redis.ping()
+        await self._beat()
         self._refresher = asyncio.create_task(self._refresh_forever())
 
     async def stop(self) -> None:
@@ -284,55 +540,109 @@ class RedisHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._refresher
         with contextlib.suppress(Exception):
-            for topic, sub in self._local.pairs():
-                await self._redis.zrem(self._registry_key(topic), self._member(topic, sub))
+            for receiver in list(self._receivers):
+                await self._redis.zrem(receiver.registry, receiver.member)
+            await self._redis.zrem(self._brokers_key, self.process)
+            await self._redis.delete(self._topics_key)
         await self._redis.aclose()
 
     def on_subscribe(self, callback: Callable[[str], None]) -> None:
         self._callbacks.append(callback)
 
+    async def _beat(self) -> None:
+        await self._redis.zadd(self._brokers_key, {self.process: time.time() + self.heartbeat_ttl})
+
     async def _refresh_forever(self) -> None:
-        """Keep this process's subscriptions alive in the registry (they expire if it dies)."""
+        """Keep this process's heartbeat and subscriptions alive (they lapse if it dies)."""
+        last_registry = time.monotonic()
         while True:
-            await asyncio.sleep(self._ttl / 3)
+            await asyncio.sleep(self.heartbeat_interval)
             try:
-                expires = time.time() + self._ttl
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for topic, sub in self._local.pairs():
-                        key = self._registry_key(topic)
-                        pipe.zadd(key, {self._member(topic, sub): expires})
-                        pipe.zremrangebyscore(key, "-inf", time.time())
-                        pipe.expire(key, int(self._ttl * 2))  # gone when every process is
-                    await pipe.execute()
+                await self._beat()
+                if time.monotonic() - last_registry >= self._ttl / 3:
+                    last_registry = time.monotonic()
+                    await self._refresh_registry()
             except Exception:  # Redis hiccup: try again next round
-                log.exception("refreshing the subscription registry failed")
+                log.exception("refreshing the heartbeat or subscription registry failed")
+
+    async def _refresh_registry(self) -> None:
+        expires = time.time() + self._ttl
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for receiver in self._receivers:
+                pipe.zadd(receiver.registry, {receiver.member: expires})
+                pipe.zremrangebyscore(receiver.registry, "-inf", time.time())
+                pipe.expire(receiver.registry, int(self._ttl * 2))  # gone when every process is
+                pipe.sadd(self._topics_key, receiver.registry)
+            pipe.expire(self._topics_key, int(self._ttl * 4))
+            await pipe.execute()
 
     async def subscriptions(self, topic: str) -> list[str]:
-        members = await self._redis.zrangebyscore(self._registry_key(topic), time.time(), "+inf")
-        return sorted({m.decode("utf-8").split("\t", 2)[2] for m in members})
+        now = time.time()
+        members = await self._redis.zrangebyscore(self._registry_key(topic), now, "+inf")
+        fields = [m.decode("utf-8").split("\t") for m in members]
+        processes = sorted({f[0] for f in fields})
+        scores = await self._redis.zmscore(self._brokers_key, processes) if processes else []
+        alive = {
+            p
+            for p, score in zip(processes, scores, strict=True)
+            if score is not None and score >= now
+        }
+        return sorted({f[2] for f in fields if len(f) > 2 and f[0] in alive})
 
     async def publish(self, topic: str, text: Message) -> int:
         # one round trip: look up the live subscriptions and queue the message atomically
+        key = affinity_key(text) or ""
+        args = [
+            time.time(),
+            _pack(text),
+            self._queue_ttl,
+            key,
+            "1" if is_last_fragment(text) else "0",
+        ]
+        args.append(secrets.randbelow(1 << 30))
         return int(
             await self._publish_script(
-                keys=[self._registry_key(topic)], args=[time.time(), text, self._queue_ttl]
+                keys=[self._registry_key(topic), self._brokers_key], args=args
             )
         )
 
     async def attach(self, topic: str, subscription: str) -> Receiver:
-        self._local.add(topic, subscription)
-        key = self._registry_key(topic)
+        receiver = _RedisReceiver(self, topic, subscription)
+        self._receivers[receiver] = topic
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(key, {self._member(topic, subscription): time.time() + self._ttl})
-            pipe.expire(key, int(self._ttl * 2))
+            pipe.zadd(receiver.registry, {receiver.member: time.time() + self._ttl})
+            pipe.expire(receiver.registry, int(self._ttl * 2))
+            pipe.sadd(self._topics_key, receiver.registry)
+            pipe.expire(self._topics_key, int(self._ttl * 4))
             await pipe.execute()
         for callback in self._callbacks:
             callback(topic)
-        return _RedisReceiver(self, topic, subscription)
+        return receiver
 
-    async def _detach(self, topic: str, subscription: str) -> None:
-        if self._local.remove(topic, subscription) == 0:
-            await self._redis.zrem(self._registry_key(topic), self._member(topic, subscription))
+    async def _detach(self, receiver: _RedisReceiver) -> list[Message] | None:
+        self._receivers.pop(receiver, None)
+        left = await self._detach_script(
+            keys=[receiver.registry, receiver.own], args=[receiver.member]
+        )
+        return [_unpack(item) for item in left] or None
+
+    async def dead_processes(self) -> list[str]:
+        """Broker processes whose heartbeat lapsed and that nobody cleaned up after yet."""
+        dead = await self._redis.zrangebyscore(self._brokers_key, "-inf", time.time())
+        return [d.decode("ascii") for d in dead if d.decode("ascii") != self.process]
+
+    async def sweep_dead(self, process: str) -> list[Message] | None:
+        """Clean up after a dead broker process; None if another process does it.
+
+        Returns the messages that can no longer be delivered: those queued for the dead
+        process's consumers alone, and those of subscriptions that now have no consumer.
+        """
+        items = await self._sweep_script(
+            keys=[self._brokers_key], args=[process, time.time(), self._prefix]
+        )
+        if items is None:
+            return None
+        return [_unpack(item) for item in items]
 
 
 def make_hub(

@@ -11,12 +11,15 @@ answers what is left with an error response when the socket goes away (see
 from __future__ import annotations
 
 import json
+import math
+import time
 from collections import OrderedDict
 from typing import Any
 
 from ..errors import ProtocolError
 from ..protocol import MessageType, Prop
 from ..protocol.binary import decode_binary_frame, header_end
+from ..protocol.fragments import fragment_index
 from . import frames
 
 #: a request's route back to its caller: (response topic, requestContext as text)
@@ -24,18 +27,82 @@ Route = tuple[str, str]
 
 #: texts (binary headers) larger than this are not parsed for their route (Redis mode only)
 _PARSE_LIMIT = 1 << 20
+#: the longest ``dasf_ttl`` honoured (s); longer ones count as "no deadline"
+MAX_TTL = 7 * 24 * 3600.0
 
 
 class Delivery(str):
-    """Delivery text that carries its request route through the in-memory hub unparsed."""
+    """Delivery text that carries its request's identity through the hub unparsed.
+
+    ``route``: ``(response_topic, requestContext)`` of a request awaiting a reply;
+    ``expires``: wall-clock time after which it must not be delivered (from ``dasf_ttl``);
+    ``fragment``: ``(index, total)`` when it is one fragment of a fragmented request.
+    """
 
     route: Route | None = None
+    expires: float | None = None
+    fragment: tuple[int, int] | None = None
 
 
 class BinaryDelivery(bytes):
-    """A binary delivery frame that carries its request route like :class:`Delivery`."""
+    """A binary delivery frame that carries its request's identity like :class:`Delivery`."""
 
     route: Route | None = None
+    expires: float | None = None
+    fragment: tuple[int, int] | None = None
+
+
+Tagged = Delivery | BinaryDelivery
+
+
+def tag(
+    data: str | bytes,
+    route: Route | None,
+    expires: float | None = None,
+    fragment: tuple[int, int] | None = None,
+) -> str | bytes:
+    """``data`` carrying ``route``, ``expires`` and ``fragment`` (untagged without a route)."""
+    if route is None:
+        return data
+    tagged = BinaryDelivery(data) if isinstance(data, bytes) else Delivery(data)
+    tagged.route, tagged.expires, tagged.fragment = route, expires, fragment
+    return tagged
+
+
+def ttl_of(properties: dict[str, Any]) -> float | None:
+    """The ``dasf_ttl`` of a request in seconds, None if absent or not a sane number."""
+    raw = properties.get(Prop.TTL)
+    if raw is None or isinstance(raw, bool):
+        return None
+    try:
+        ttl = float(raw)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(ttl) or ttl > MAX_TTL:
+        return None
+    return max(ttl, 0.0)
+
+
+def expired(data: str | bytes, now: float | None = None) -> bool:
+    """True when ``data`` is a request whose caller's deadline has passed."""
+    expires = getattr(data, "expires", None)
+    return expires is not None and (time.time() if now is None else now) > expires
+
+
+def affinity_key(data: str | bytes) -> str | None:
+    """Identity shared by all fragments of one request (None for unfragmented messages).
+
+    The fragments of one request must all reach the same consumer of a subscription.
+    """
+    route = getattr(data, "route", None)
+    if route is None or getattr(data, "fragment", None) is None:
+        return None
+    return f"{route[0]}\t{route[1]}"
+
+
+def is_last_fragment(data: str | bytes) -> bool:
+    fragment = getattr(data, "fragment", None)
+    return fragment is not None and fragment[0] == fragment[1] - 1
 
 
 def request_route(frame: dict[str, Any]) -> Route | None:
@@ -48,14 +115,24 @@ def request_route(frame: dict[str, Any]) -> Route | None:
     return (response_topic, str(frames.properties_of(frame).get(Prop.REQUEST_CONTEXT)))
 
 
-def mark_delivery(data: str | bytes, frame: dict[str, Any]) -> str | bytes:
-    """``data`` tagged with the route of ``frame`` if it is a request awaiting a reply."""
+def mark_delivery(
+    data: str | bytes, frame: dict[str, Any], now: float | None = None
+) -> str | bytes:
+    """``data`` tagged with the identity of ``frame`` if it is a request awaiting a reply.
+
+    Its deadline is ``now`` (the broker's clock, at receipt) plus the request's ``dasf_ttl``.
+    """
     route = request_route(frame)
     if route is None:
         return data
-    tagged = BinaryDelivery(data) if isinstance(data, bytes) else Delivery(data)
-    tagged.route = route
-    return tagged
+    props = frames.properties_of(frame)
+    ttl = ttl_of(props)
+    expires = None if ttl is None else (time.time() if now is None else now) + ttl
+    try:
+        fragment = fragment_index(props)
+    except ProtocolError:
+        fragment = None
+    return tag(data, route, expires, fragment)
 
 
 def route_of(data: str | bytes) -> Route | None:

@@ -49,6 +49,9 @@ class Prop:
     BODY = "dasf_body"
     #: body format the sender of a request reads in the replies
     ACCEPT = "dasf_accept"
+    #: seconds a request may wait in the broker before it must be dropped undelivered: the
+    #: caller gives up then (docs/delivery-semantics.md, "Deadlines")
+    TTL = "dasf_ttl"
 
 
 #: top-level api_info key with dasf-jupyter's capabilities (reference peers ignore it):

@@ -157,7 +157,7 @@ def test_memory_hub_cuts_off_a_subscription_that_fell_too_far_behind():
         reasons = []
         stuck.on_overflow = reasons.append
         counts = [await hub.publish("t", f"m{i}") for i in range(4)]
-        return counts, reasons, stuck._backlog.queue.qsize()
+        return counts, reasons, stuck._backlog.count
 
     counts, reasons, left = run(scenario())
     assert counts == [1, 1, 0, 0]

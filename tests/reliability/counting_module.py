@@ -27,3 +27,9 @@ def slow(tag: str, seconds: float) -> str:
     _record(tag)
     time.sleep(seconds)
     return tag
+
+
+def size(tag: str, data: str = "") -> int:
+    """Record the call, return the length of ``data`` (large requests, small replies)."""
+    _record(tag)
+    return len(data)

@@ -14,26 +14,52 @@ from dasf_jupyter.client import connect
 from dasf_jupyter.errors import DasfError
 
 COUNTING_MODULE = str(Path(__file__).with_name("counting_module.py"))
+SERVE_REPLICA = str(Path(__file__).with_name("serve_replica.py"))
 
 
 class BackendProcess:
     """``dasf serve counting_module.py`` as a child process; a context manager."""
 
-    def __init__(self, url: str, topic: str, count_file: Path, workers: int = 8) -> None:
+    def __init__(
+        self,
+        url: str,
+        topic: str,
+        count_file: Path,
+        workers: int = 8,
+        subscription: str | None = None,
+        log_name: str | None = None,
+    ) -> None:
         self.url, self.topic, self.count_file = url, topic, Path(count_file)
         self.workers = workers
+        #: a fixed subscription name: replicas with the same one share the work
+        self.subscription = subscription
         self.process: subprocess.Popen | None = None
-        self.log_path = self.count_file.with_suffix(".log")
+        self.log_path = self.count_file.with_name(log_name or self.count_file.stem + ".log")
 
     def start(self, ready_timeout: float = 60.0) -> BackendProcess:
         """Start and wait until the module answers discovery through the broker."""
-        cmd = [sys.executable, "-m", "dasf_jupyter.cli", "serve", COUNTING_MODULE]
+        if self.subscription:
+            cmd = [sys.executable, SERVE_REPLICA, self.subscription, "serve", COUNTING_MODULE]
+        else:
+            cmd = [sys.executable, "-m", "dasf_jupyter.cli", "serve", COUNTING_MODULE]
         cmd += ["--topic", self.topic, "--url", self.url, "--workers", str(self.workers)]
         env = {**os.environ, "DASF_COUNT_FILE": str(self.count_file), "PYTHONUNBUFFERED": "1"}
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        if self.subscription:  # another replica may answer discovery: wait for this one
+            self.wait_attached(ready_timeout)
         wait_until_served(self.url, self.topic, ready_timeout, self.process)
         return self
+
+    def wait_attached(self, timeout: float = 60.0, times: int = 1) -> None:
+        """Wait until the replica logged its consumer's attachment ``times`` times."""
+        deadline = time.monotonic() + timeout
+        while self.log_path.read_text(errors="replace").count("serving topic") < times:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"the backend exited with code {self.process.returncode}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the replica did not attach within {timeout} s")
+            time.sleep(0.1)
 
     def kill(self) -> None:
         """SIGKILL, as a crash would."""
