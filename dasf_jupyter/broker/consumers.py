@@ -261,7 +261,10 @@ class SubscriberSocket(_BrokerSocket):
                 return
             route = route_of(text) if sent else None
             if route is not None:  # remember it, to answer it if this consumer goes away
-                self.runtime.inflight.delivered(self.token, self.topic, route)
+                try:
+                    await self.runtime.inflight.delivered(self.token, self.topic, route)
+                except Exception:  # Redis trouble: the caller's own timeout still applies
+                    log.exception("recording a delivery on %s failed", self.topic)
 
     async def _send_delivery(self, message: Message) -> bool:
         """Send one delivery as text or binary, as this consumer asked; False if dropped."""
@@ -302,9 +305,11 @@ class SubscriberSocket(_BrokerSocket):
 
     async def _answer_undelivered(self, texts: list[Message]) -> None:
         """Requests still queued for a subscription that vanished: they never ran."""
+        answered: set[tuple[str, str]] = set()
         for text in texts:
             route = route_of(text)
-            if route is not None:
+            if route is not None and route not in answered:  # fragments: one answer
+                answered.add(route)
                 why = "the request was still queued in the broker"
                 reply = frames.orphan_error_text(self.topic, route[1], why, delivered=False)
                 with contextlib.suppress(Exception):
@@ -314,7 +319,7 @@ class SubscriberSocket(_BrokerSocket):
         """Send an error response for each request this socket received and did not answer."""
         if delay:
             await asyncio.sleep(delay)
-        for topic, (response_topic, context) in self.runtime.inflight.take(self.token):
+        for topic, (response_topic, context) in await self.runtime.inflight.take(self.token):
             text = frames.orphan_error_text(topic, context, why)
             try:
                 await self.runtime.hub.publish(response_topic, text)

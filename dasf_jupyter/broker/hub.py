@@ -297,7 +297,7 @@ def _from_redis(data: bytes) -> Message:
 _PACKED = b"\x01"
 
 
-def _pack(text: Message) -> bytes | Message:
+def _pack(text: Message, topic: str = "") -> bytes | Message:
     """``text`` as queued in Redis: a request carries its identity in a JSON line before it.
 
     So a broker process that takes it from Redis knows its route, deadline and fragment
@@ -306,20 +306,26 @@ def _pack(text: Message) -> bytes | Message:
     route = getattr(text, "route", None)
     if route is None:
         return text
-    meta = {"r": list(route), "e": getattr(text, "expires", None), "f": text.fragment}
+    meta = {"r": list(route), "e": getattr(text, "expires", None), "f": text.fragment, "t": topic}
     head = _PACKED + json.dumps(meta, separators=(",", ":")).encode("utf-8") + b"\n"
     return head + (text if isinstance(text, bytes) else text.encode("utf-8"))
 
 
 def _unpack(data: bytes) -> Message:
     """The message :func:`_pack` queued, tagged with its identity again."""
+    return _unpack_with_topic(data)[1]
+
+
+def _unpack_with_topic(data: bytes) -> tuple[str, Message]:
+    """The topic a message was published to ("" if not recorded) and the message."""
     if data[:1] != _PACKED:
-        return _from_redis(data)
+        return "", _from_redis(data)
     end = data.index(b"\n")
     meta = json.loads(data[1:end])
     fragment = tuple(meta["f"]) if meta.get("f") else None
     route = (str(meta["r"][0]), str(meta["r"][1]))
-    return tag(_from_redis(data[end + 1 :]), route, meta.get("e"), fragment)  # type: ignore[arg-type]
+    text = tag(_from_redis(data[end + 1 :]), route, meta.get("e"), fragment)  # type: ignore[arg-type]
+    return str(meta.get("t") or ""), text
 
 
 class _RedisReceiver:
@@ -352,7 +358,7 @@ class _RedisReceiver:
     async def requeue(self, text: Message) -> None:
         # RPUSH puts it at the end BRPOP takes from: it is delivered next
         key = self.own if affinity_key(text) is not None else self.queue
-        await self._hub._redis.rpush(key, _pack(text))
+        await self._hub._redis.rpush(key, _pack(text, self._topic))
 
     async def close(self) -> list[Message] | None:
         """Leave the registry; fragments queued for this consumer alone are returned."""
@@ -594,7 +600,7 @@ class RedisHub:
         key = affinity_key(text) or ""
         args = [
             time.time(),
-            _pack(text),
+            _pack(text, topic),
             self._queue_ttl,
             key,
             "1" if is_last_fragment(text) else "0",
@@ -631,18 +637,19 @@ class RedisHub:
         dead = await self._redis.zrangebyscore(self._brokers_key, "-inf", time.time())
         return [d.decode("ascii") for d in dead if d.decode("ascii") != self.process]
 
-    async def sweep_dead(self, process: str) -> list[Message] | None:
+    async def sweep_dead(self, process: str) -> list[tuple[str, Message]] | None:
         """Clean up after a dead broker process; None if another process does it.
 
-        Returns the messages that can no longer be delivered: those queued for the dead
-        process's consumers alone, and those of subscriptions that now have no consumer.
+        Returns the ``(topic, message)`` pairs that can no longer be delivered: those queued
+        for the dead process's consumers alone, and those of subscriptions that now have no
+        consumer.
         """
         items = await self._sweep_script(
             keys=[self._brokers_key], args=[process, time.time(), self._prefix]
         )
         if items is None:
             return None
-        return [_unpack(item) for item in items]
+        return [_unpack_with_topic(item) for item in items]
 
 
 def make_hub(
@@ -650,8 +657,14 @@ def make_hub(
     prefix: str = "dasf",
     unserved_timeout: float = 30.0,
     max_backlog_chars: int = 512 << 20,
+    heartbeat_ttl: float = 5.0,
 ) -> Hub:
     """The hub for the configured deployment: Redis when ``redis_url`` is set, else memory."""
     if redis_url:
-        return RedisHub(redis_url, prefix, queue_ttl=max(600.0, 4 * unserved_timeout))
+        return RedisHub(
+            redis_url,
+            prefix,
+            queue_ttl=max(600.0, 4 * unserved_timeout),
+            heartbeat_ttl=heartbeat_ttl,
+        )
     return MemoryHub(max_backlog_chars=max_backlog_chars)

@@ -11,7 +11,8 @@ from django.utils import timezone
 from ..errors import ProtocolError
 from . import frames
 from .hub import Hub
-from .inflight import InFlightRequests, final_response_route, mark_delivery
+from .inflight import final_response_route, mark_delivery
+from .inflight_store import InFlightStore
 from .models import Topic
 from .permissions import TopicAccess
 from .unserved import UnservedHold
@@ -38,7 +39,7 @@ class Publisher:
         hub: Hub,
         hold: UnservedHold,
         access: TopicAccess,
-        inflight: InFlightRequests | None = None,
+        inflight: InFlightStore | None = None,
     ) -> None:
         self.topic = topic
         self._hub = hub
@@ -70,7 +71,7 @@ class Publisher:
         if self._inflight is not None:
             answered = final_response_route(frame, self.topic)
             if answered is not None:
-                self._inflight.answered(answered)
+                await self._inflight.answered(answered)
         consumers = await self._hub.publish(self.topic, delivery)
         if consumers == 0 and frames.expects_reply(frame) and not frames.no_hold(frame):
             await self._hold.hold(self.topic, frame, delivery)

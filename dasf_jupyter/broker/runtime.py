@@ -8,9 +8,10 @@ import logging
 from django.conf import settings
 
 from .housekeeping import Housekeeping
-from .hub import Hub, make_hub
-from .inflight import InFlightRequests
+from .hub import Hub, RedisHub, make_hub
+from .inflight_store import InFlightStore, LocalInFlight, RedisInFlight
 from .liveness import Liveness
+from .sweeper import DeadBrokerSweeper
 from .unserved import UnservedHold
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,14 @@ class BrokerRuntime:
             settings.DASF_REDIS_PREFIX,
             settings.DASF_UNSERVED_TIMEOUT,
             settings.DASF_MAX_BACKLOG_BYTES,
+            settings.DASF_BROKER_HEARTBEAT_TTL,
         )
-        self.inflight = InFlightRequests()
+        self.inflight: InFlightStore = LocalInFlight()
+        #: answers for broker processes that died (scale-out only)
+        self.sweeper: DeadBrokerSweeper | None = None
+        if isinstance(self.hub, RedisHub):
+            self.inflight = RedisInFlight(self.hub.redis, self.hub.prefix, self.hub.process)
+            self.sweeper = DeadBrokerSweeper(self.hub, self.inflight)
         self.hold = UnservedHold(
             self.hub,
             settings.DASF_UNSERVED_TIMEOUT,
@@ -43,8 +50,12 @@ class BrokerRuntime:
         self.hold.start()
         self.liveness.start()
         self.housekeeping.start()
+        if self.sweeper is not None:
+            self.sweeper.start()
 
     async def stop(self) -> None:
+        if self.sweeper is not None:
+            await self.sweeper.stop()
         await self.housekeeping.stop()
         await self.liveness.stop()
         await self.hold.stop()

@@ -71,6 +71,9 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 #: key prefix in Redis, so several brokers (or test runs) can share one Redis server
 DASF_REDIS_PREFIX = os.environ.get("DASF_REDIS_PREFIX", "dasf")
+#: a broker process whose heartbeat in Redis is this many seconds old counts as dead: its
+#: consumers get no new messages and another process answers its callers
+DASF_BROKER_HEARTBEAT_TTL = _env_number("DASF_BROKER_HEARTBEAT_TTL", 5.0)
 
 DASF_DATA_DIR.mkdir(parents=True, exist_ok=True)
 

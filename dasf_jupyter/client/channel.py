@@ -25,7 +25,7 @@ from ..protocol import (
 from ..protocol.envelope import Envelope
 from ..protocol.fragments import Chunk, split_data
 from ..transport import BrokerUrl, ConsumerSocket, ProducerSocket
-from .pending import PendingCall
+from .pending import PendingCall, request_ttl
 from .replies import log_record, progress_report, response_value
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,8 @@ class TopicChannel:
             # we fail the call when the ack reports no consumer: the broker must then not
             # hold the request and deliver it later, unseen (docs/delivery-semantics.md)
             Prop.NO_HOLD: "1",
+            # the broker drops it undelivered once we have given up: it never runs late
+            Prop.TTL: f"{request_ttl(call.remaining()):.3f}",
         }
         chunks: list[str] | list[memoryview] = []
         if fragment_size and envelope.data is not None:

@@ -21,6 +21,15 @@ LogCallback = Callable[[dict[str, Any]], Any]
 _LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 
 
+def request_ttl(remaining: float) -> float:
+    """The ``dasf_ttl`` of a request: how long the broker may keep it undelivered.
+
+    The caller gives up after ``remaining`` seconds; the broker counts from when it receives
+    the request, so a margin (a tenth, at most 1 s) covers the transit.
+    """
+    return max(remaining - min(1.0, 0.1 * remaining), 0.001)
+
+
 class PendingCall:
     """A request in flight; resolved once, by a response, an error or its deadline."""
 
