@@ -4,6 +4,7 @@ import {
   encodeConsumerAck,
   encodePublish,
   intProp,
+  requestTtl,
   stringProp
 } from '../src/dasf/envelope';
 import { DasfProtocolError } from '../src/dasf/errors';
@@ -12,6 +13,12 @@ describe('envelopes', () => {
   test('a publish frame has payload, properties and context', () => {
     const frame = JSON.parse(encodePublish('NQ==', { messageType: 'request' }, '7'));
     expect(frame).toEqual({ payload: 'NQ==', properties: { messageType: 'request' }, context: '7' });
+  });
+
+  test('a request may wait in the broker until shortly before its caller gives up', () => {
+    expect(requestTtl(60_000)).toBe('59.000');
+    expect(requestTtl(2_000)).toBe('1.800');
+    expect(Number(requestTtl(1))).toBeGreaterThan(0);
   });
 
   test('a consumer ack carries only the message id', () => {

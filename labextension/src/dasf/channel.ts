@@ -10,6 +10,7 @@ import {
   decodePublishAck,
   encodeConsumerAck,
   encodePublish,
+  requestTtl,
   stringProp
 } from './envelope';
 import {
@@ -111,7 +112,9 @@ export class TopicChannel {
     const properties = {
       [Prop.messageType]: messageType,
       [Prop.responseTopic]: this.responseTopic,
-      [Prop.requestContext]: context
+      [Prop.requestContext]: context,
+      // the broker drops it undelivered once we have given up: it never runs late
+      [Prop.ttl]: requestTtl(options.timeoutMs)
     };
     const producer = this.producer;
     if (this.closed || producer === undefined || producer.readyState !== OPEN) {

@@ -26,8 +26,16 @@ export const Prop = {
   info: 'info',
   apiInfo: 'api_info',
   errorType: 'dasf_error_type',
-  traceback: 'dasf_traceback'
+  traceback: 'dasf_traceback',
+  /** seconds the broker may keep a request undelivered (the caller gives up then) */
+  ttl: 'dasf_ttl'
 } as const;
+
+/** The `dasf_ttl` of a request: the caller's timeout less a margin for the transit. */
+export function requestTtl(timeoutMs: number): string {
+  const seconds = timeoutMs / 1000;
+  return Math.max(seconds - Math.min(1, 0.1 * seconds), 0.001).toFixed(3);
+}
 
 /** Property values: strings in DASF, but ints survive the Django broker unchanged. */
 export type Properties = Record<string, unknown>;
