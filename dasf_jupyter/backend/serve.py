@@ -11,6 +11,7 @@ from datetime import datetime
 from types import TracebackType
 
 from ..errors import BrokerError, ConnectionLost, DasfError, ProtocolError
+from ..protocol.deadline import ttl_of
 from ..transport import BrokerUrl, ConsumerSocket, ProducerPool
 from .dispatch import SHUTDOWN_MESSAGE, Dispatcher, Job, Outgoing
 from .pool import WorkerPool
@@ -172,13 +173,19 @@ class ModuleServer:
         job = decision.job
         if job is None:
             return
+        ttl = ttl_of(job.request.properties)
+        expires = None if ttl is None else time.monotonic() + ttl
         accepted = self.workers.try_submit(
-            lambda: self._work(job), on_cancel=lambda: self._reject(job, SHUTDOWN_MESSAGE)
+            lambda: self._work(job, expires), on_cancel=lambda: self._reject(job, SHUTDOWN_MESSAGE)
         )
         if not accepted:
             self._replies.submit(self._publish_logged, self.dispatcher.rejection(job))
 
-    def _work(self, job: Job) -> None:
+    def _work(self, job: Job, expires: float | None = None) -> None:
+        if expires is not None and time.monotonic() > expires:
+            # it waited for a worker longer than its caller waits (dasf_ttl): never start it
+            log.warning("skipped a request on %s: its caller has given up", self.topic)
+            return
         replies = self.dispatcher.run(job, send=self._send_nowait)
         WorkerPool.release_slot()  # the work is done: the next request may take the place
         self._publish_logged(replies)

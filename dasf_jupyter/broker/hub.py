@@ -555,8 +555,10 @@ class RedisHub:
     def on_subscribe(self, callback: Callable[[str], None]) -> None:
         self._callbacks.append(callback)
 
-    async def _beat(self) -> None:
-        await self._redis.zadd(self._brokers_key, {self.process: time.time() + self.heartbeat_ttl})
+    async def _beat(self) -> bool:
+        """Renew the heartbeat; True if it had lapsed and another process cleaned up."""
+        expires = time.time() + self.heartbeat_ttl
+        return bool(await self._redis.zadd(self._brokers_key, {self.process: expires}))
 
     async def _refresh_forever(self) -> None:
         """Keep this process's heartbeat and subscriptions alive (they lapse if it dies)."""
@@ -564,8 +566,15 @@ class RedisHub:
         while True:
             await asyncio.sleep(self.heartbeat_interval)
             try:
-                await self._beat()
-                if time.monotonic() - last_registry >= self._ttl / 3:
+                swept = await self._beat()
+                if swept and self._receivers:
+                    log.warning(
+                        "this broker process missed its heartbeat (stalled for more than "
+                        "%g s): its consumers' unanswered requests were answered with errors; "
+                        "registering its consumers again",
+                        self.heartbeat_ttl,
+                    )
+                if swept or time.monotonic() - last_registry >= self._ttl / 3:
                     last_registry = time.monotonic()
                     await self._refresh_registry()
             except Exception:  # Redis hiccup: try again next round

@@ -11,7 +11,6 @@ answers what is left with an error response when the socket goes away (see
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections import OrderedDict
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from ..errors import ProtocolError
 from ..protocol import MessageType, Prop
 from ..protocol.binary import decode_binary_frame, header_end
+from ..protocol.deadline import ttl_of
 from ..protocol.fragments import fragment_index
 from . import frames
 
@@ -27,8 +27,6 @@ Route = tuple[str, str]
 
 #: texts (binary headers) larger than this are not parsed for their route (Redis mode only)
 _PARSE_LIMIT = 1 << 20
-#: the longest ``dasf_ttl`` honoured (s); longer ones count as "no deadline"
-MAX_TTL = 7 * 24 * 3600.0
 
 
 class Delivery(str):
@@ -67,20 +65,6 @@ def tag(
     tagged = BinaryDelivery(data) if isinstance(data, bytes) else Delivery(data)
     tagged.route, tagged.expires, tagged.fragment = route, expires, fragment
     return tagged
-
-
-def ttl_of(properties: dict[str, Any]) -> float | None:
-    """The ``dasf_ttl`` of a request in seconds, None if absent or not a sane number."""
-    raw = properties.get(Prop.TTL)
-    if raw is None or isinstance(raw, bool):
-        return None
-    try:
-        ttl = float(raw)
-    except (TypeError, ValueError):
-        return None
-    if not math.isfinite(ttl) or ttl > MAX_TTL:
-        return None
-    return max(ttl, 0.0)
 
 
 def expired(data: str | bytes, now: float | None = None) -> bool:

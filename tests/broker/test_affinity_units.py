@@ -10,8 +10,9 @@ import uuid
 import pytest
 
 from dasf_jupyter.broker.hub import MemoryHub, RedisHub
-from dasf_jupyter.broker.inflight import mark_delivery, route_of, ttl_of
+from dasf_jupyter.broker.inflight import mark_delivery, route_of
 from dasf_jupyter.broker.inflight_store import RedisInFlight
+from dasf_jupyter.protocol.deadline import ttl_of
 
 
 def run(coro):
