@@ -546,10 +546,9 @@ class RedisHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._refresher
         with contextlib.suppress(Exception):
-            for receiver in list(self._receivers):
-                await self._redis.zrem(receiver.registry, receiver.member)
-            await self._redis.zrem(self._brokers_key, self.process)
-            await self._redis.delete(self._topics_key)
+            # lapse at once: publishing skips this process's consumers, and a surviving
+            # process sweeps what is left (its registry entries, queues nobody serves)
+            await self._redis.zadd(self._brokers_key, {self.process: 0})
         await self._redis.aclose()
 
     def on_subscribe(self, callback: Callable[[str], None]) -> None:
