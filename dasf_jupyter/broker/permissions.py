@@ -238,7 +238,7 @@ def response_topic_refusal(
 
     It must be named ``<source_name>_<suffix>``; an existing ordinary topic is never turned
     into a response topic (except one its creator subscribed to moments before, see
-    :data:`~.response_topics.CLAIM_WINDOW`).
+    :data:`~.response_topics.DEFAULT_CLAIM_WINDOW`).
     """
     error = topic_name_error(response_name)
     if error:
@@ -262,6 +262,13 @@ def response_topic_refusal(
 def _reuse_refusal(user: Any, topic: Topic, source: Topic) -> str | None:
     """None if the existing ``topic`` is (or may become) ``user``'s response topic."""
     name = topic.name
+    not_a_response_topic = (
+        f"topic {name!r} exists and is not a response topic; a request cannot make it one "
+        f"(use a new '{source.name}_<random suffix>')"
+    )
+    claimable = topic.claimable_until is not None and topic.claimable_until > timezone.now()
+    if not topic.is_response_topic and not claimable:
+        return not_a_response_topic
     if not _created_by(user, topic):
         return (
             f"response topic {name!r} belongs to someone else; "
@@ -274,12 +281,7 @@ def _reuse_refusal(user: Any, topic: Topic, source: Topic) -> str | None:
     claimed = Topic.objects.filter(
         pk=topic.pk, is_response_topic=False, claimable_until__gt=timezone.now()
     ).update(is_response_topic=True, source_topic=source, claimable_until=None)
-    if claimed:
-        return None
-    return (
-        f"topic {name!r} exists and is not a response topic; a request cannot make it one "
-        f"(use a new '{source.name}_<random suffix>')"
-    )
+    return None if claimed else not_a_response_topic
 
 
 class TopicAccess:

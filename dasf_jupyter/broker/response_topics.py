@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from .models import Topic
@@ -18,8 +19,9 @@ from .models import Topic
 #: our Python client keeps at most this many characters of the topic (names are <= 200)
 CLIENT_TOPIC_PREFIX_LENGTH = 183
 #: a topic a caller subscribed to before its request topic existed may become that caller's
-#: response topic for this long (the first request follows the subscription at once)
-CLAIM_WINDOW = timedelta(seconds=60)
+#: response topic for this long (the first request follows the subscription at once);
+#: setting DASF_RESPONSE_TOPIC_CLAIM_WINDOW
+DEFAULT_CLAIM_WINDOW = 60.0
 
 
 def derives_from(response_name: str, source_name: str) -> bool:
@@ -56,4 +58,5 @@ def existing_source(name: str, public_only: bool = False) -> Topic | None:
 
 def claim_deadline() -> datetime:
     """``claimable_until`` for a topic a subscription creates now."""
-    return timezone.now() + CLAIM_WINDOW
+    window = float(getattr(settings, "DASF_RESPONSE_TOPIC_CLAIM_WINDOW", DEFAULT_CLAIM_WINDOW))
+    return timezone.now() + timedelta(seconds=window)
