@@ -48,7 +48,8 @@ def request(producer: ClientConnection, response_topic: str, context: int = 1) -
 
 def refused_handshake(url: str, key: str | None = None) -> tuple[int, str]:
     try:
-        ws(url, key).close()
+        with ws(url, key):
+            pass
     except InvalidStatus as exc:
         return exc.response.status_code, exc.response.body.decode()
     pytest.fail(f"handshake to {url} was accepted")

@@ -27,7 +27,8 @@ def ws(url: str, key: str | None = None) -> ClientConnection:
 def handshake(url: str, key: str | None = None) -> str | None:
     """None if a websocket to ``url`` opens, else the refusal body."""
     try:
-        ws(url, key).close()
+        with ws(url, key):
+            pass
     except InvalidStatus as exc:
         assert exc.response.status_code == 403
         return exc.response.body.decode()
