@@ -3,21 +3,27 @@
 Every topic a caller creates (a module topic or a response topic) is a database row, so an
 unbounded number of new names would fill the database and squat names for their rightful
 owners. ``DASF_TOPIC_QUOTA_PER_CONNECTION`` bounds what one websocket may create,
-``DASF_TOPIC_QUOTA_PER_USER`` the topics one user owns at a time, and
-``DASF_TOPIC_QUOTA_ANONYMOUS`` those created by anonymous callers together. 0 = no limit.
+``DASF_TOPIC_QUOTA_PER_USER`` the topics one user owns, and ``DASF_TOPIC_QUOTA_ANONYMOUS``
+those anonymous callers own together; a response topic counts for these two in the hour
+after its creation only. 0 = no limit.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
 
 from .models import Topic
 
 DEFAULT_PER_CONNECTION = 50
 DEFAULT_PER_USER = 1000
 DEFAULT_ANONYMOUS = 5000
+#: response topics count for the user quotas for this long after their creation
+RESPONSE_TOPIC_WINDOW = timedelta(hours=1)
 
 
 def _setting(name: str, default: int) -> int:
@@ -31,10 +37,17 @@ def _who_owns(user: Any) -> str:
 
 
 def owned_topic_count(user: Any) -> int:
-    """Topics ``user`` owns; for anonymous callers, the topics anonymous callers created."""
+    """Topics ``user`` owns (anonymous: that anonymous callers own) that count for the quota.
+
+    Ordinary topics always count; response topics only in the hour after their creation
+    (each new client has one; the GC deletes them once unused).
+    """
     if user is None or not user.is_authenticated:
-        return Topic.objects.filter(owner__isnull=True, owned_by_anonymous=True).count()
-    return Topic.objects.filter(owner=user).count()
+        owned = Topic.objects.filter(owner__isnull=True, owned_by_anonymous=True)
+    else:
+        owned = Topic.objects.filter(owner=user)
+    recent = timezone.now() - RESPONSE_TOPIC_WINDOW
+    return owned.filter(Q(is_response_topic=False) | Q(created__gte=recent)).count()
 
 
 class CreationQuota:
