@@ -13,6 +13,8 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from dasf_jupyter.broker.process import BrokerProcess
+from dasf_jupyter.client import connect as connect_client
+from dasf_jupyter.errors import BrokerRefused
 
 TOKEN_REQUIRED = "this broker requires a token (see `dasf-broker manage dasf_token create`)"
 V2 = "v2/{kind}/persistent/public/default"
@@ -77,3 +79,11 @@ def test_token_holders_and_public_callers_are_unaffected(secure_broker):
     for url in routes(broker.url, "mod", False) + routes(broker.url, "mod", True):
         assert opened(url, key) == (101, ""), url
     assert opened(f"{broker.url}/mod", "wrong") == (401, "unknown or revoked token")
+
+
+def test_our_client_without_a_token_reads_the_reason(secure_broker):
+    broker, _ = secure_broker
+    with connect_client(broker.url, timeout=20) as conn:
+        with pytest.raises(BrokerRefused) as info:
+            conn.call("mod", {"func_name": "add"}, timeout=20)
+    assert f"HTTP 403: {TOKEN_REQUIRED}" in str(info.value)
