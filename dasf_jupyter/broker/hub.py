@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import secrets
@@ -605,12 +606,14 @@ class RedisHub:
 
     async def publish(self, topic: str, text: Message) -> int:
         # one round trip: look up the live subscriptions and queue the message atomically
-        key = affinity_key(text) or ""
+        key = affinity_key(text)
+        if key is not None:  # a fixed-length key part, whatever the requestContext's length
+            key = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
         args = [
             time.time(),
             _pack(text, topic),
             self._queue_ttl,
-            key,
+            key or "",
             "1" if is_last_fragment(text) else "0",
         ]
         args.append(secrets.randbelow(1 << 30))
