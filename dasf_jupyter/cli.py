@@ -203,11 +203,13 @@ def cmd_modules(args: argparse.Namespace) -> int:
         print("no modules")
         return EXIT_OK
     width = max(len("TOPIC"), *(len(i.topic) for i in infos))
-    print(f"{'TOPIC':<{width}}  {'ONLINE':<7} DESCRIPTION")
+    print(f"{'TOPIC':<{width}}  {'ONLINE':<7} {'CONSUMERS':<10} {'SUBS':<5} DESCRIPTION")
     for info in infos:
         online = {True: "yes", False: "no", None: "?"}[info.online]
+        consumers = "?" if info.consumers is None else str(info.consumers)
+        subs = "?" if info.subscriptions is None else str(info.subscriptions)
         summary = (info.description or "").strip().split("\n")[0][:80]
-        print(f"{info.topic:<{width}}  {online:<7} {summary}")
+        print(f"{info.topic:<{width}}  {online:<7} {consumers:<10} {subs:<5} {summary}")
     return EXIT_OK
 
 

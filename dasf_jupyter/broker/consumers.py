@@ -212,6 +212,7 @@ class SubscriberSocket(_BrokerSocket):
         # attach before accepting: once the client sees the handshake, nothing is missed
         self.receiver = await runtime.hub.attach(topic, self.subscription)
         self.receiver.on_overflow = self._overflowed
+        await runtime.census.attached(topic, self.subscription)
         await self.accept()
         self.pump = asyncio.create_task(self._pump())
         await runtime.liveness.consumer_connected(topic, id(self), self._send_text)
@@ -290,6 +291,7 @@ class SubscriberSocket(_BrokerSocket):
         if self.pump is not None:
             await _stop_pump(self.pump, self.receiver.cancel_safe)
         dropped = await self.receiver.close()
+        await runtime.census.detached(self.topic, self.subscription)
         await self._answer_undelivered(dropped or [])
         if code in _CLEAN_CLOSE and not self.close_reason:
             # a module shutting down may still answer its running calls: give it time

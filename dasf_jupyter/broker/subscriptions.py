@@ -51,6 +51,14 @@ class LocalSubscriptions:
             self._counts.pop(topic, None)
         return 0
 
+    def count(self, topic: str, subscription: str) -> int:
+        """How many consumer sockets ``subscription`` of ``topic`` has here."""
+        return self._counts.get(topic, {}).get(subscription, 0)
+
+    def counts(self, topic: str) -> dict[str, int]:
+        """Consumer sockets per subscription of ``topic`` here (a copy; safe from threads)."""
+        return dict(self._counts.get(topic, {}))
+
     def of_topic(self, topic: str) -> list[str]:
         return list(self._counts.get(topic, ()))
 
