@@ -13,6 +13,7 @@ from ..errors import BrokerError, ConnectionLost, DasfError, ProtocolError
 from ..transport import BrokerUrl, ConsumerSocket, ProducerPool
 from .dispatch import SHUTDOWN_MESSAGE, Dispatcher, Job, Outgoing
 from .pool import WorkerPool
+from .replicas import check_in_background
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class ModuleServer:
         log.info(
             "serving topic %r on %s (subscription %s)", self.topic, self.url, self.subscription
         )
+        check_in_background(self.broker, self.headers, self.topic, self.subscription)
 
     def run(self) -> None:
         """Receive and dispatch until :meth:`stop`; reconnects when the broker goes away."""

@@ -93,6 +93,8 @@ def test_two_replicas_started_seconds_apart_share_40_calls_each_run_once(broker_
         tags = [f"call-{i}" for i in range(CALLS)]
         call_concurrently(broker_url, topic, tags)
         check_shared(call_executions(files), tags)
+    for count_file in files:  # sharing one subscription is what replicas should do
+        assert "once per subscription" not in count_file.with_suffix(".log").read_text()
 
 
 def test_replicas_on_two_brokers_of_a_redis_pair_share_40_calls_each_run_once(tmp_path):
@@ -119,3 +121,6 @@ def test_replicas_with_different_subscriptions_each_run_every_call(broker_url, t
         call_concurrently(broker_url, topic, tags)
         per_replica = call_executions(files)
     assert per_replica == [collections.Counter(tags)] * 2
+    # the replica that came second saw the first subscription and said what this means
+    assert "every request will run once per subscription" in second.log_path.read_text()
+    assert "every request will run once per subscription" not in first.log_path.read_text()
