@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 #: whether a topic is a response topic (no replica warnings for those)
 IsResponseTopic = Callable[[str], Awaitable[bool]]
+#: a topic's split-subscription warning is repeated at most this often (seconds)
+WARNING_INTERVAL = 60.0
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ class Census:
         self._sync_redis: Any = None  # sync client, for the discovery views' threads
         self._sync_lock = threading.Lock()
         self._task: asyncio.Task | None = None
+        #: topic → when its split subscription was last warned about (bounds log flooding)
+        self._warned: dict[str, float] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -179,6 +183,8 @@ class Census:
             return
         if self._is_response_topic is not None and await self._is_response_topic(topic):
             return
+        if not self._may_warn(topic):
+            return
         log.warning(
             "topic %r now has %d subscriptions (%s): every request to it will run once per "
             "subscription; replicas that should share the work must use the same "
@@ -187,6 +193,16 @@ class Census:
             len(names),
             ", ".join(sorted(names)),
         )
+
+    def _may_warn(self, topic: str) -> bool:
+        """At most one warning per topic per WARNING_INTERVAL (a client cannot flood the log)."""
+        now = time.monotonic()
+        if len(self._warned) > 1000:
+            self._warned = {t: at for t, at in self._warned.items() if now - at < WARNING_INTERVAL}
+        if now - self._warned.get(topic, -WARNING_INTERVAL) < WARNING_INTERVAL:
+            return False
+        self._warned[topic] = now
+        return True
 
     async def _subscriptions_async(self, topic: str) -> list[str]:
         if self._redis is None:
