@@ -20,7 +20,7 @@ Defaults: 127.0.0.1:8765, SQLite in the data dir, in-memory delivery, open devel
 let several broker processes serve the same topics; DASF_BROKER_SECURE, DASF_DATA_DIR,
 DASF_MAX_MESSAGE_SIZE, DASF_PING_INTERVAL, DASF_ONLINE_WINDOW, DASF_UNSERVED_TIMEOUT,
 DASF_RESPONSE_TOPIC_MAX_AGE, DASF_GC_INTERVAL, DASF_WS_COMPRESSION, DASF_REDIS_PREFIX,
-DJANGO_SECRET_KEY, DASF_ALLOWED_HOSTS.
+DASF_SHARE_REFERENCE_REPLICAS, DJANGO_SECRET_KEY, DASF_ALLOWED_HOSTS.
 Websocket routes: /ws/<topic> (produce), /ws/<topic>/<subscription> (consume),
 /ws/status-ping, and the Pulsar-style /ws/v2/producer|consumer/... aliases.
 HTTP: /api/topics/ (discovery), /admin/ (Django admin).

@@ -23,7 +23,7 @@ from .models import topic_name_error
 from .permissions import TopicAccess
 from .publishing import Publisher
 from .runtime import get_runtime
-from .subscriptions import subscription_name_error
+from .subscriptions import shared_subscription, subscription_name_error
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +199,8 @@ class SubscriberSocket(_BrokerSocket):
         if error:
             await self.reject(400, error)
             return
+        if settings.DASF_SHARE_REFERENCE_REPLICAS:
+            self.subscription = shared_subscription(self.subscription)
         access = await self.authenticated_access()
         if access is None:
             return

@@ -124,3 +124,37 @@ def test_replicas_with_different_subscriptions_each_run_every_call(broker_url, t
     # the replica that came second saw the first subscription and said what this means
     assert "every request will run once per subscription" in second.log_path.read_text()
     assert "every request will run once per subscription" not in first.log_path.read_text()
+
+
+def test_reference_replicas_started_seconds_apart_share_the_calls_through_our_broker(
+    broker_url, tmp_path, monkeypatch
+):
+    """demessaging names its subscription by its start second; our broker shares it anyway."""
+    from tests.refbroker.backend_process import ReferenceBackend
+
+    topic = f"refreplicas-{secrets.token_hex(4)}"
+    count_file = tmp_path / "ref.txt"
+    monkeypatch.setenv("DASF_COUNT_FILE", str(count_file))
+    module = "tests.reliability.ref_counting_module"
+    with ExitStack() as stack:
+        for _ in range(2):
+            wait_for_a_new_second()
+            stack.enter_context(ReferenceBackend(broker_url, topic, module=module))
+        deadline = time.monotonic() + 60
+        with connect(broker_url, timeout=60) as conn:
+            n = 0
+            while len({line.split()[1] for line in lines(count_file)}) < 2:
+                assert time.monotonic() < deadline, lines(count_file)
+                n += 1
+                conn.call(topic, {"func_name": "echo", "tag": f"warmup-{n}"})
+            tags = [f"call-{i}" for i in range(20)]
+            futures = [conn.submit(topic, {"func_name": "echo", "tag": t}) for t in tags]
+            assert [f.result(timeout=120) for f in futures] == tags
+        time.sleep(1.5)  # a duplicate would run about now
+        runs = [line.split() for line in lines(count_file) if line.startswith("call-")]
+    assert collections.Counter(tag for tag, _ in runs) == collections.Counter(tags)
+    assert len({pid for _, pid in runs}) == 2  # both replicas took calls
+
+
+def lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
