@@ -7,6 +7,7 @@ import logging
 
 from django.conf import settings
 
+from .census import Census
 from .housekeeping import Housekeeping
 from .hub import Hub, RedisHub, make_hub
 from .inflight_store import InFlightStore, LocalInFlight, RedisInFlight
@@ -44,18 +45,25 @@ class BrokerRuntime:
         self.housekeeping = Housekeeping(
             self.hub, settings.DASF_GC_INTERVAL, settings.DASF_RESPONSE_TOPIC_MAX_AGE
         )
+        self.census = Census(
+            settings.REDIS_URL,
+            settings.DASF_REDIS_PREFIX,
+            is_response_topic=self.liveness.looks_like_response_topic,
+        )
 
     async def start(self) -> None:
         await self.hub.start()
         self.hold.start()
         self.liveness.start()
         self.housekeeping.start()
+        self.census.start()
         if self.sweeper is not None:
             self.sweeper.start()
 
     async def stop(self) -> None:
         if self.sweeper is not None:
             await self.sweeper.stop()
+        await self.census.stop()
         await self.housekeeping.stop()
         await self.liveness.stop()
         await self.hold.stop()
@@ -78,6 +86,11 @@ async def get_runtime() -> BrokerRuntime:
             runtime = BrokerRuntime()
             await runtime.start()
             _runtime = runtime
+    return _runtime
+
+
+def started_runtime() -> BrokerRuntime | None:
+    """The runtime if this process started it, else None (never starts one)."""
     return _runtime
 
 

@@ -38,11 +38,13 @@ class BackendProcess:
 
     def start(self, ready_timeout: float = 60.0) -> BackendProcess:
         """Start and wait until the module answers discovery through the broker."""
-        if self.subscription:
-            cmd = [sys.executable, SERVE_REPLICA, self.subscription, "serve", COUNTING_MODULE]
+        if self.subscription:  # logs its consumer's attachment (see wait_attached)
+            cmd = [sys.executable, SERVE_REPLICA, "serve", COUNTING_MODULE]
         else:
             cmd = [sys.executable, "-m", "dasf_jupyter.cli", "serve", COUNTING_MODULE]
         cmd += ["--topic", self.topic, "--url", self.url, "--workers", str(self.workers)]
+        if self.subscription is not None:
+            cmd += ["--subscription", self.subscription]
         env = {**os.environ, "DASF_COUNT_FILE": str(self.count_file), "PYTHONUNBUFFERED": "1"}
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
