@@ -7,6 +7,7 @@ import logging
 
 from django.conf import settings
 
+from .access_watch import AccessWatch
 from .housekeeping import Housekeeping
 from .hub import Hub, make_hub
 from .inflight import InFlightRequests
@@ -37,14 +38,17 @@ class BrokerRuntime:
         self.housekeeping = Housekeeping(
             self.hub, settings.DASF_GC_INTERVAL, settings.DASF_RESPONSE_TOPIC_MAX_AGE
         )
+        self.access_watch = AccessWatch(settings.DASF_ACCESS_RECHECK_INTERVAL)
 
     async def start(self) -> None:
         await self.hub.start()
         self.hold.start()
         self.liveness.start()
         self.housekeeping.start()
+        self.access_watch.start()
 
     async def stop(self) -> None:
+        await self.access_watch.stop()
         await self.housekeeping.stop()
         await self.liveness.stop()
         await self.hold.stop()

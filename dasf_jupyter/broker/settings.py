@@ -11,6 +11,8 @@ import os
 import secrets
 from pathlib import Path
 
+from .origins import default_allowed_hosts, parse_origins
+
 
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
@@ -67,6 +69,8 @@ DASF_GC_INTERVAL = _env_number("DASF_GC_INTERVAL", 3600.0)
 #: permessage-deflate costs seconds of event-loop time per large (base64, incompressible)
 #: payload on both ends; off unless asked for
 DASF_WS_COMPRESSION = _env_bool("DASF_WS_COMPRESSION", False)
+#: open sockets lose a revoked token or right within this many seconds (plus one DB query)
+DASF_ACCESS_RECHECK_INTERVAL = _env_number("DASF_ACCESS_RECHECK_INTERVAL", 2.0)
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 #: key prefix in Redis, so several brokers (or test runs) can share one Redis server
@@ -78,7 +82,14 @@ DASF_DATA_DIR.mkdir(parents=True, exist_ok=True)
 BASE_DIR = Path(__file__).resolve().parent
 SECRET_KEY = _secret_key(DASF_DATA_DIR)
 DEBUG = _env_bool("DASF_DEBUG", False)
-ALLOWED_HOSTS = [h for h in os.environ.get("DASF_ALLOWED_HOSTS", "*").split(",") if h]
+#: Host names the broker answers to (HTTP, and browser websockets): by default the listening
+#: host and localhost's names, so that a foreign web page cannot rebind its name to the broker
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DASF_ALLOWED_HOSTS", "").split(",")]
+ALLOWED_HOSTS = [h for h in ALLOWED_HOSTS if h]
+if not ALLOWED_HOSTS:
+    ALLOWED_HOSTS = default_allowed_hosts(os.environ.get("DASF_LISTEN_HOST", "127.0.0.1"))
+#: web pages (besides the broker's own origin) whose browser websockets are accepted; "*" = any
+DASF_ALLOWED_ORIGINS = parse_origins(os.environ.get("DASF_ALLOWED_ORIGINS", ""))
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DASF_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
