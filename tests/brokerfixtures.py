@@ -61,7 +61,9 @@ def scaleout_services() -> tuple[str, str]:
 
 
 @contextmanager
-def scaled_out_brokers(tmp: Path, name: str) -> Iterator[tuple[BrokerProcess, BrokerProcess]]:
+def scaled_out_brokers(
+    tmp: Path, name: str, secure: bool = False
+) -> Iterator[tuple[BrokerProcess, BrokerProcess]]:
     """Brokers A and B on a fresh PostgreSQL database and Redis key prefix; removed after."""
     import psycopg
     import redis
@@ -76,8 +78,8 @@ def scaled_out_brokers(tmp: Path, name: str) -> Iterator[tuple[BrokerProcess, Br
         "REDIS_URL": redis_url,
         "DASF_REDIS_PREFIX": prefix,
     }
-    a = BrokerProcess(data_dir=tmp / "a", env=env)
-    b = BrokerProcess(data_dir=tmp / "b", env=env)
+    a = BrokerProcess(data_dir=tmp / "a", env=env, secure=secure)
+    b = BrokerProcess(data_dir=tmp / "b", env=env, secure=secure)
     try:
         a.start()  # A applies the migrations; B finds them applied
         b.start()

@@ -21,6 +21,7 @@ from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 
+from ..transport.close_codes import CLOSE_RIGHT_REVOKED, CLOSE_TOKEN_REVOKED, close_reason
 from .models import ApiToken, Topic
 from .permissions import (
     describe_user,
@@ -32,12 +33,6 @@ from .permissions import (
 
 log = logging.getLogger(__name__)
 
-#: close code of a socket whose token was revoked or deleted, or whose user was deactivated
-CLOSE_TOKEN_REVOKED = 4401
-#: close code of a socket whose user lost the right to its topic
-CLOSE_RIGHT_REVOKED = 4403
-#: close reasons are limited to 123 bytes by the websocket protocol
-MAX_REASON_BYTES = 123
 _QUERY_CHUNK = 500
 
 
@@ -56,14 +51,6 @@ class Grant:
     key_hash: str | None
     action: str | None  # "produce", "consume", or None (status-ping: the token only)
     topic: str | None
-
-
-def close_reason(text: str) -> str:
-    """``text`` cut to the websocket limit for close reasons (whole characters)."""
-    data = text.encode("utf-8")
-    if len(data) <= MAX_REASON_BYTES:
-        return text
-    return data[: MAX_REASON_BYTES - 3].decode("utf-8", errors="ignore") + "..."
 
 
 def _token_refusals(hashes: set[str]) -> dict[str, str]:
