@@ -48,6 +48,13 @@ class RedactTokens(logging.Filter):
             record.msg = redact(record.msg)
         else:
             record.msg = _redact_arg(record.msg)
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: the handler reports it
+            message = None
+        if message is not None and redact(message) != message:
+            # the token shows only once put together ("< %s: %s" % (name, value))
+            record.msg, record.args = redact(message), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
