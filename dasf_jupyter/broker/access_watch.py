@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 
 from ..transport.close_codes import CLOSE_RIGHT_REVOKED, CLOSE_TOKEN_REVOKED, close_reason
-from .models import ApiToken, Topic
+from .models import ApiToken, Topic, TopicPermission
 from .permissions import (
     describe_user,
     is_secure,
@@ -86,13 +86,79 @@ def right_refusal(user: Any, action: str, name: str) -> str | None:
     return f"{describe_user(user)} may no longer {action} topic {name!r}"
 
 
-def verdicts(grants: Iterable[Grant]) -> dict[Grant, tuple[int, str]]:
-    """Close code and reason for every grant that no longer holds (sync: hits the DB)."""
+RightKey = tuple[Any, str, str]  # (user id or None, action, topic name)
+#: what a right was last decided on, and the decision (None = still allowed)
+Decisions = dict[RightKey, tuple[Any, "str | None"]]
+
+
+def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
+    ordered = sorted(values, key=str)
+    for start in range(0, len(ordered), _QUERY_CHUNK):
+        yield ordered[start : start + _QUERY_CHUNK]
+
+
+def _inputs(keys: set[RightKey], users: dict[Any, Any]) -> dict[RightKey, Any]:
+    """Everything the produce/consume rules read, per right, in a few batched queries."""
+    fields = ("id", "name", "owner_id", "is_public", "is_response_topic", "source_topic_id")
+    topics = {}
+    for chunk in _chunks({key[2] for key in keys}):
+        for row in Topic.objects.filter(name__in=chunk).values_list(*fields):
+            topics[row[1]] = row
+    source_ids = {row[5] for row in topics.values() if row[5] is not None}
+    sources = {}
+    for chunk in _chunks(source_ids):
+        for row in Topic.objects.filter(pk__in=chunk).values_list(*fields):
+            sources[row[0]] = row
+    topic_ids = {row[0] for row in topics.values()} | source_ids
+    user_ids = [pk for pk in users if pk is not None]
+    rights: dict[tuple[Any, Any], tuple[bool, bool, bool]] = {}
+    if user_ids:
+        for chunk in _chunks(topic_ids):
+            rows = TopicPermission.objects.filter(topic_id__in=chunk, user_id__in=user_ids)
+            for topic_id, user_id, *flags in rows.values_list(
+                "topic_id", "user_id", "can_produce", "can_consume", "can_view"
+            ):
+                rights[(topic_id, user_id)] = tuple(flags)
+    result = {}
+    for key in keys:
+        user_id, _, name = key
+        user = users.get(user_id)
+        topic = topics.get(name)
+        source = sources.get(topic[5]) if topic is not None and topic[5] is not None else None
+        result[key] = (
+            is_secure(),
+            None if user is None else (user.is_active, user.is_superuser),
+            topic,
+            source,
+            None if topic is None else rights.get((topic[0], user_id)),
+            None if source is None else rights.get((source[0], user_id)),
+        )
+    return result
+
+
+def verdicts(
+    grants: Iterable[Grant], decisions: Decisions | None = None
+) -> dict[Grant, tuple[int, str]]:
+    """Close code and reason for every grant that no longer holds (sync: hits the DB).
+
+    ``decisions`` (kept by the caller between sweeps) remembers each right's inputs and
+    verdict: a right is decided again, with the rules of ``permissions``, only when one of
+    its inputs changed, so a sweep costs a few batched queries, not several per socket.
+    """
     grants = set(grants)
+    decisions = {} if decisions is None else decisions
     tokens = _token_refusals({g.key_hash for g in grants if g.key_hash})
     user_ids = {g.user_id for g in grants if g.user_id is not None}
-    users = get_user_model().objects.in_bulk(list(user_ids)) if user_ids else {}
-    rights: dict[tuple[int | None, str, str], str | None] = {}
+    users: dict[Any, Any] = dict(get_user_model().objects.in_bulk(list(user_ids)))
+    users[None] = AnonymousUser()
+    keys = {
+        (g.user_id, g.action, g.topic)
+        for g in grants
+        if g.action is not None and g.topic is not None and g.key_hash not in tokens
+    }
+    inputs = _inputs(keys, users)
+    for key in set(decisions) - keys:  # sockets gone
+        del decisions[key]
     result: dict[Grant, tuple[int, str]] = {}
     for grant in grants:
         if grant.key_hash in tokens:
@@ -100,15 +166,16 @@ def verdicts(grants: Iterable[Grant]) -> dict[Grant, tuple[int, str]]:
             continue
         if grant.action is None or grant.topic is None:
             continue
-        user = AnonymousUser() if grant.user_id is None else users.get(grant.user_id)
+        user = users.get(grant.user_id)
         if user is None:
             result[grant] = (CLOSE_TOKEN_REVOKED, "the user was deleted")
             continue
         key = (grant.user_id, grant.action, grant.topic)
-        if key not in rights:
-            rights[key] = right_refusal(user, grant.action, grant.topic)
-        if rights[key] is not None:
-            result[grant] = (CLOSE_RIGHT_REVOKED, rights[key])
+        known = decisions.get(key)
+        if known is None or known[0] != inputs[key]:
+            known = decisions[key] = (inputs[key], right_refusal(user, grant.action, grant.topic))
+        if known[1] is not None:
+            result[grant] = (CLOSE_RIGHT_REVOKED, known[1])
     return result
 
 
@@ -118,6 +185,7 @@ class AccessWatch:
     def __init__(self, interval: float) -> None:
         self.interval = interval
         self._sockets: dict[Revocable, Grant] = {}
+        self._decisions: Decisions = {}
         self._task: asyncio.Task | None = None
 
     def add(
@@ -165,7 +233,7 @@ class AccessWatch:
         if not self._sockets:
             return 0
         snapshot = dict(self._sockets)
-        refused = await database_sync_to_async(verdicts)(snapshot.values())
+        refused = await database_sync_to_async(verdicts)(snapshot.values(), self._decisions)
         closed = 0
         for socket, grant in snapshot.items():
             verdict = refused.get(grant)
