@@ -153,5 +153,8 @@ def test_proxy_refuses_foreign_pages(tmp_path, secure_broker):
         assert status == 403
     finally:
         server.stop()
-    with pytest.raises(InvalidStatus):  # and the broker itself refuses the page too
+    # and the broker itself refuses the page too, for its origin (before any token rule)
+    with pytest.raises(InvalidStatus) as refused:
         connect(f"{secure_broker.url}/mod", origin="https://evil.example", open_timeout=10)
+    assert refused.value.response.status_code == 403
+    assert b"origin 'https://evil.example' refused" in refused.value.response.body

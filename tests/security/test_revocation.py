@@ -106,18 +106,24 @@ def test_revoked_right_closes_the_producer_socket_with_4403(secure_broker):
     alice.close()
 
 
-def test_deactivated_user_and_deleted_token_close_sockets(secure_broker):
+def test_deleted_token_closes_sockets(secure_broker):
     keys = setup_users(secure_broker, "mod")
-    carol = open_ws(secure_broker, "mod", keys["carol"])
     alice = open_ws(secure_broker, "mod/backend", keys["alice"])
-    manage(secure_broker, "dasf_user", "deactivate", "carol")
-    code, reason, after = closed_within(carol, BOUND)
-    assert (code, reason) == (4401, "user 'carol' was deactivated") and after <= BOUND
-
     delete = "from dasf_jupyter.broker.models import ApiToken; ApiToken.objects.all().delete()"
     manage(secure_broker, "shell", "-c", delete)
     code, reason, after = closed_within(alice, BOUND)
     assert (code, reason) == (4401, "the token was deleted") and after <= BOUND
+
+
+def test_deactivated_user_closes_sockets(secure_broker):
+    keys = setup_users(secure_broker, "mod")
+    carol = open_ws(secure_broker, "mod", keys["carol"])
+    manage(secure_broker, "dasf_user", "deactivate", "carol")
+    code, reason, after = closed_within(carol, BOUND)
+    assert (code, reason) == (4401, "user 'carol' was deactivated") and after <= BOUND
+    manage(secure_broker, "dasf_user", "activate", "carol")
+    with open_ws(secure_broker, "mod", keys["carol"]) as again:
+        assert publish(again)["result"] == "ok"
 
 
 @pytest.mark.postgres

@@ -86,18 +86,18 @@ def test_no_token_appears_in_any_log_line_at_debug_level(tmp_path):
         assert http_status(f"{broker.http_url}/api/topics/?token={key}") == 200
         assert http_status(f"{broker.http_url}/api/topics/", header) == 200
         assert http_status(f"{broker.http_url}/api/topics/?token={unknown}") == 401
-        # a revocation while the socket is open is logged too
+        # a revocation while the socket is open is logged too (the closing is tested in
+        # test_revocation.py; here only what it writes to the log matters)
         with connect(f"{broker.url}/mod?token={other}") as producer:
             manage(broker, "dasf_token", "revoke", other)
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 5
             while producer.close_code is None and time.monotonic() < deadline:
                 time.sleep(0.1)
-            assert producer.close_code == 4401
         time.sleep(0.5)  # the last access lines
     output = broker.log_path.read_text(errors="replace")
     assert "WebSocket /ws/mod" in output and "DEBUG" in output, "the broker logged nothing?"
-    assert "token=[redacted]" in output  # the query strings were there, and were redacted
     for secret in (key, other, unknown):
         for form in forms_of(secret):
             lines = [line for line in output.splitlines() if form in line]
             assert not lines, f"a token ({form!r}) is in the broker's output: {lines[:3]}"
+    assert "token=[redacted]" in output  # the query strings were there, and were redacted
