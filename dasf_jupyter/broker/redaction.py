@@ -9,7 +9,7 @@ from typing import Any
 REDACTED = "[redacted]"
 
 # token=<value> in a query string or URL (also URL-encoded: token%3D…)
-_QUERY_TOKEN = re.compile(r"(?i)(\btoken(?:=|%3D))[^&\s\"'<>#;,)\]]+")
+_QUERY_TOKEN = re.compile(r"(?i)(\btoken(?:=|%3D))[^&\s\"'<>#;,()\[\]]+")
 # Authorization: Token <key> / Bearer <key>, as header text or inside a repr of headers
 _AUTH_VALUE = re.compile(r"(?i)(\b(?:token|bearer)\s+)[A-Za-z0-9._~+/=-]{8,}")
 # a whole Authorization header value, whatever its form (debug logs print every header)

@@ -101,3 +101,4 @@ def test_no_token_appears_in_any_log_line_at_debug_level(tmp_path):
             lines = [line for line in output.splitlines() if form in line]
             assert not lines, f"a token ({form!r}) is in the broker's output: {lines[:3]}"
     assert "token=[redacted]" in output  # the query strings were there, and were redacted
+    assert "Logging error" not in output  # the redaction broke no formatter
