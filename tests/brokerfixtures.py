@@ -62,7 +62,7 @@ def scaleout_services() -> tuple[str, str]:
 
 @contextmanager
 def scaled_out_brokers(
-    tmp: Path, name: str, secure: bool = False
+    tmp: Path, name: str, extra_env: dict[str, str] | None = None, secure: bool = False
 ) -> Iterator[tuple[BrokerProcess, BrokerProcess]]:
     """Brokers A and B on a fresh PostgreSQL database and Redis key prefix; removed after."""
     import psycopg
@@ -77,6 +77,7 @@ def scaled_out_brokers(
         "DATABASE_URL": postgres_url.rsplit("/", 1)[0] + f"/{db_name}",
         "REDIS_URL": redis_url,
         "DASF_REDIS_PREFIX": prefix,
+        **(extra_env or {}),
     }
     a = BrokerProcess(data_dir=tmp / "a", env=env, secure=secure)
     b = BrokerProcess(data_dir=tmp / "b", env=env, secure=secure)

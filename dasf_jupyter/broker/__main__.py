@@ -23,6 +23,13 @@ DASF_RESPONSE_TOPIC_MAX_AGE, DASF_GC_INTERVAL, DASF_WS_COMPRESSION, DASF_REDIS_P
 DJANGO_SECRET_KEY, DASF_ALLOWED_HOSTS, DASF_ALLOWED_ORIGINS, DASF_ACCESS_RECHECK_INTERVAL.
 Browsers: a websocket handshake with an Origin header is accepted only from the broker's own
 origin or an --allowed-origins entry, and only under an allowed Host name.
+Topic-creation quotas (0 = no limit): DASF_TOPIC_QUOTA_PER_CONNECTION (topics one websocket
+may create, default 50), DASF_TOPIC_QUOTA_PER_USER (topics one user may own, default 1000),
+DASF_TOPIC_QUOTA_ANONYMOUS (topics all anonymous callers together may own, default 5000;
+reply topics count in the hour after their creation only);
+`dasf-broker manage dasf_topic create NAME --force` takes a squatted name over.
+DASF_RESPONSE_TOPIC_CLAIM_WINDOW (default 60 s): how long a topic subscribed to before its
+request topic existed may still become its creator's reply topic (docs/security-model.md).
 Websocket routes: /ws/<topic> (produce), /ws/<topic>/<subscription> (consume),
 /ws/status-ping, and the Pulsar-style /ws/v2/producer|consumer/... aliases.
 HTTP: /api/topics/ (discovery), /admin/ (Django admin).

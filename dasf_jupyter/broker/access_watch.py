@@ -99,7 +99,15 @@ def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
 
 def _inputs(keys: set[RightKey], users: dict[Any, Any]) -> dict[RightKey, Any]:
     """Everything the produce/consume rules read, per right, in a few batched queries."""
-    fields = ("id", "name", "owner_id", "is_public", "is_response_topic", "source_topic_id")
+    fields = (
+        "id",
+        "name",
+        "owner_id",
+        "is_public",
+        "is_response_topic",
+        "source_topic_id",
+        "owned_by_anonymous",
+    )
     topics = {}
     for chunk in _chunks({key[2] for key in keys}):
         for row in Topic.objects.filter(name__in=chunk).values_list(*fields):
