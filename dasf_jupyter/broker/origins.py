@@ -170,3 +170,19 @@ async def _refuse(scope: dict, receive: Any, send: Any, reason: str) -> None:
     while (await receive())["type"] != "websocket.disconnect":
         pass
     await asyncio.sleep(0)
+
+
+def bad_request(request: Any, exception: Exception | None = None) -> Any:
+    """Django's 400 handler: say why (an unknown ``Host`` is the usual case) as JSON."""
+    from django.core.exceptions import DisallowedHost
+    from django.http import JsonResponse
+
+    if isinstance(exception, DisallowedHost):
+        host = request.META.get("HTTP_HOST", "")[:100]
+        detail = (
+            f"host {host!r} is not in the broker's allowed hosts "
+            "(DASF_ALLOWED_HOSTS / --allowed-hosts)"
+        )
+    else:
+        detail = "bad request"
+    return JsonResponse({"detail": detail}, status=400)

@@ -94,6 +94,13 @@ def test_discovery_api_refuses_rebound_host_names(broker):
     rebound = f"evil.example:{broker.port}"
     assert _get_topics(broker, rebound, f"http://{rebound}") == 400
     assert _get_topics(broker, rebound) == 400
+    request = urllib.request.Request(f"{broker.http_url}/api/topics/", headers={"Host": rebound})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)  # noqa: S310
+    assert json.loads(refused.value.read())["detail"] == (
+        f"host '{rebound}' is not in the broker's allowed hosts "
+        "(DASF_ALLOWED_HOSTS / --allowed-hosts)"
+    )
     assert _get_topics(broker, f"127.0.0.1:{broker.port}") == 200
     assert _get_topics(broker, f"localhost:{broker.port}") == 200
 
