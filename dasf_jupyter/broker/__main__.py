@@ -20,7 +20,8 @@ Defaults: 127.0.0.1:8765, SQLite in the data dir, in-memory delivery, open devel
 let several broker processes serve the same topics; DASF_BROKER_SECURE, DASF_DATA_DIR,
 DASF_MAX_MESSAGE_SIZE, DASF_PING_INTERVAL, DASF_ONLINE_WINDOW, DASF_UNSERVED_TIMEOUT,
 DASF_RESPONSE_TOPIC_MAX_AGE, DASF_GC_INTERVAL, DASF_WS_COMPRESSION, DASF_REDIS_PREFIX,
-DJANGO_SECRET_KEY, DASF_ALLOWED_HOSTS, DASF_ALLOWED_ORIGINS, DASF_ACCESS_RECHECK_INTERVAL.
+DASF_SHARE_REFERENCE_REPLICAS, DJANGO_SECRET_KEY, DASF_ALLOWED_HOSTS, DASF_ALLOWED_ORIGINS,
+DASF_ACCESS_RECHECK_INTERVAL.
 Browsers: a websocket handshake with an Origin header is accepted only from the broker's own
 origin or an --allowed-origins entry, and only under an allowed Host name.
 Topic-creation quotas (0 = no limit): DASF_TOPIC_QUOTA_PER_CONNECTION (topics one websocket

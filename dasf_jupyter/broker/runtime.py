@@ -8,6 +8,7 @@ import logging
 from django.conf import settings
 
 from .access_watch import AccessWatch
+from .census import Census
 from .housekeeping import Housekeeping
 from .hub import Hub, make_hub
 from .inflight import InFlightRequests
@@ -39,6 +40,11 @@ class BrokerRuntime:
             self.hub, settings.DASF_GC_INTERVAL, settings.DASF_RESPONSE_TOPIC_MAX_AGE
         )
         self.access_watch = AccessWatch(settings.DASF_ACCESS_RECHECK_INTERVAL)
+        self.census = Census(
+            settings.REDIS_URL,
+            settings.DASF_REDIS_PREFIX,
+            is_response_topic=self.liveness.looks_like_response_topic,
+        )
 
     async def start(self) -> None:
         await self.hub.start()
@@ -46,8 +52,10 @@ class BrokerRuntime:
         self.liveness.start()
         self.housekeeping.start()
         self.access_watch.start()
+        self.census.start()
 
     async def stop(self) -> None:
+        await self.census.stop()
         await self.access_watch.stop()
         await self.housekeeping.stop()
         await self.liveness.stop()
@@ -71,6 +79,11 @@ async def get_runtime() -> BrokerRuntime:
             runtime = BrokerRuntime()
             await runtime.start()
             _runtime = runtime
+    return _runtime
+
+
+def started_runtime() -> BrokerRuntime | None:
+    """The runtime if this process started it, else None (never starts one)."""
     return _runtime
 
 

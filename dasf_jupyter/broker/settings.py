@@ -79,6 +79,9 @@ DASF_RESPONSE_TOPIC_CLAIM_WINDOW = _env_number("DASF_RESPONSE_TOPIC_CLAIM_WINDOW
 DASF_WS_COMPRESSION = _env_bool("DASF_WS_COMPRESSION", False)
 #: open sockets lose a revoked token or right within this many seconds (plus one DB query)
 DASF_ACCESS_RECHECK_INTERVAL = _env_number("DASF_ACCESS_RECHECK_INTERVAL", 2.0)
+#: reference (demessaging) backends, whose subscription is named by their start time, join
+#: the shared subscription ``backend-module``: their replicas share the calls like ours
+DASF_SHARE_REFERENCE_REPLICAS = _env_bool("DASF_SHARE_REFERENCE_REPLICAS", True)
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 #: key prefix in Redis, so several brokers (or test runs) can share one Redis server
