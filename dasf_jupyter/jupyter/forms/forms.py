@@ -7,7 +7,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from .fields.base import FieldContext, InvalidInput
+from .fields.base import HELP_STYLE, FieldContext, InvalidInput
 from .group import FieldGroup
 from .progress import ProgressSink
 from .run_panel import Runner, RunPanel
@@ -27,7 +27,7 @@ def user_namespace() -> dict[str, Any]:
 def _header(title: str, description: str) -> w.HTML:
     text = f"<h4 style='margin:4px 0'>{html.escape(title)}</h4>"
     if description:
-        text += f"<div style='color:#555'>{html.escape(description)}</div>"
+        text += f"<div style='{HELP_STYLE};white-space:pre-wrap'>{html.escape(description)}</div>"
     return w.HTML(text)
 
 
@@ -198,7 +198,7 @@ class ClassForm(_RunnableForm):
             )
             self._groups[name] = FieldGroup(method_schema, ctx)
         description = str(self._methods[name].get("rpc_schema", {}).get("description") or "")
-        help_line = w.HTML(f"<span style='color:#555'>{html.escape(description)}</span>")
+        help_line = w.HTML(f"<span style='{HELP_STYLE}'>{html.escape(description)}</span>")
         self.method_box.children = [help_line, self._groups[name]]
 
     @property
