@@ -93,8 +93,8 @@ def _plot_array(values: Any, axes: Any) -> bool:
     return True
 
 
-def quick_plot_png(obj: Any) -> bytes | None:
-    """A PNG quick look at array or table data (``None`` if there is nothing to plot).
+def quick_plot_figure(obj: Any) -> Any:
+    """A matplotlib Figure with a quick look at array or table data, ``None`` if there is none.
 
     DataArrays and Datasets use xarray's own plotting (coordinates on the axes, units in the
     labels and the colorbar), DataFrames pandas' line plot, plain arrays matplotlib.
@@ -124,7 +124,13 @@ def quick_plot_png(obj: Any) -> bytes | None:
             break
     else:
         drawn = _plot_array(obj, axes)
-    if not drawn:
+    return figure if drawn else None
+
+
+def quick_plot_png(obj: Any) -> bytes | None:
+    """:func:`quick_plot_figure` as PNG bytes."""
+    figure = quick_plot_figure(obj)
+    if figure is None:
         return None
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=90)
