@@ -63,7 +63,10 @@ class RunPanel(w.VBox):
         self.run_button.on_click(lambda _b: self.run())
         self.cancel_button.on_click(lambda _b: self.cancel())
         buttons = w.HBox([self.run_button, self.cancel_button, self.result_name])
-        bar = w.HBox([self.progress, self.progress_label])
+        # shown from the first run on: an empty grey bar says nothing
+        bar = self.progress_bar = w.HBox(
+            [self.progress, self.progress_label], layout=w.Layout(display="none")
+        )
         super().__init__(children=[buttons, bar, self.summary, self.output])
 
     @property
@@ -124,6 +127,7 @@ class RunPanel(w.VBox):
         self.run_button.disabled = running
         self.cancel_button.disabled = not running
         if running:
+            self.progress_bar.layout.display = None
             self.progress.value, self.progress.bar_style = 0, ""
             self.progress_label.value = ""
             self.output.outputs = ()

@@ -59,6 +59,8 @@ HELP_STYLE = "color:var(--jp-ui-font-color2);font-size:90%"
 META_STYLE = "color:var(--jp-ui-font-color2);font-size:85%;font-family:var(--jp-code-font-family)"
 #: width of the label column, so that the controls of a form line up
 LABEL_WIDTH = "13em"
+#: width of text boxes and drop-downs (a column of equal controls reads as a table)
+CONTROL_WIDTH = "16em"
 
 
 def label_html(text: str, required: bool) -> str:
@@ -165,7 +167,8 @@ class Field(w.VBox):
     def label_column(self) -> w.HTML:
         """Label (name, units, required star) over the type and default, at a fixed width."""
         column = w.HTML(
-            f"{label_html(self.title, self.required)}<br>{meta_html(self.schema)}",
+            f'<div style="line-height:1.3;padding:2px 0">'
+            f"{label_html(self.title, self.required)}<br>{meta_html(self.schema)}</div>",
             layout=w.Layout(width=LABEL_WIDTH, min_width=LABEL_WIDTH),
         )
         column.add_class("dasf-field-label")

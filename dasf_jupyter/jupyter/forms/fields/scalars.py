@@ -8,7 +8,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from .base import EMPTY, Field, InvalidInput
+from .base import CONTROL_WIDTH, EMPTY, Field, InvalidInput
 
 _BOUND_KEYS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
@@ -44,7 +44,7 @@ class _NumberField(Field):
 
     def build(self) -> w.Widget:
         self.control = w.Text(placeholder=self._placeholder(), continuous_update=False)
-        self.control.layout.width = "14em"
+        self.control.layout.width = CONTROL_WIDTH
         return self.describe(self.control)
 
     def _placeholder(self) -> str:
@@ -101,6 +101,7 @@ class TextField(Field):
         default = self.schema.get("default")
         long_text = self.schema.get("maxLength", 0) > 120 or "\n" in str(default or "")
         self.control = (w.Textarea if long_text else w.Text)()
+        self.control.layout.width = CONTROL_WIDTH
         return self.describe(self.control)
 
     def read(self) -> Any:
@@ -143,6 +144,7 @@ class ChoiceField(Field):
         choices = self.schema["enum"] if "enum" in self.schema else [self.schema["const"]]
         self.choices = list(choices)
         self.control = w.Dropdown(options=[(str(c), c) for c in self.choices], value=None)
+        self.control.layout.width = CONTROL_WIDTH
         if len(self.choices) == 1:
             self.control.value = self.choices[0]  # nothing to choose
         return self.describe(self.control)
