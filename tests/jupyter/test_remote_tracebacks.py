@@ -62,6 +62,10 @@ def test_notebook_sees_one_line_and_the_cells_traceback(kernel):  # noqa: F811
     assert value(kernel.run("caught.exc_type")) == "'ValueError'"
     assert value(kernel.run("'line 4, in boom' in caught.traceback")) == "True"
     assert value(kernel.run("'dasf_jupyter' in caught.traceback")) == "False"
+    # a plain call that fails looks the same as the magic: one line, no traceback box
+    plain = kernel.run("m.boom(-5)", allow_error=True)
+    assert [o["type"] for o in plain["outputs"]] == ["display_data"]
+    assert "got -5.0" in plain["outputs"][0]["data"]["text/html"]
 
     # a caller in another process (this test) gets the error, not the module's code
     with connect(url, timeout=30, discovery_timeout=5) as outside:
