@@ -7,7 +7,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from .fields.base import HELP_STYLE, FieldContext, InvalidInput
+from .fields.base import HELP_STYLE, LABEL_WIDTH, FieldContext, InvalidInput
 from .group import FieldGroup
 from .progress import ProgressSink
 from .run_panel import Runner, RunPanel
@@ -164,7 +164,11 @@ class ClassForm(_RunnableForm):
         )
         self.constructor = FieldGroup(schema, self._ctx)
         self._groups: dict[str, FieldGroup] = {}  # kept so switching back keeps the input
-        self.method_selector = w.Dropdown(options=list(self._methods), description="method")
+        self.method_selector = w.Dropdown(
+            options=list(self._methods),
+            description="method",
+            style={"description_width": LABEL_WIDTH},
+        )
         self.method_box = w.VBox()
         self.method_selector.observe(lambda _change: self._show_method(), "value")
         if method is not None:
@@ -250,7 +254,11 @@ class ModuleForm(w.VBox):
         if not self._apis:
             raise ValueError("the module has no functions or classes")
         self._forms: dict[str, _RunnableForm] = {}
-        self.member_selector = w.Dropdown(options=list(self._apis), description="member")
+        self.member_selector = w.Dropdown(
+            options=list(self._apis),
+            description="member",
+            style={"description_width": LABEL_WIDTH},
+        )
         self.holder = w.VBox()
         self.member_selector.observe(lambda _change: self._show(), "value")
         self._show()
