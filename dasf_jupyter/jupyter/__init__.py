@@ -6,6 +6,7 @@ Importing this package stays cheap; IPython and ipywidgets load when the extensi
 from __future__ import annotations
 
 import atexit
+from pathlib import Path
 from typing import Any
 
 #: the magics instance of the shell the extension is loaded in (one shell per kernel)
@@ -42,6 +43,18 @@ def _show_dasf_error(shell: Any, etype: type, value: BaseException, tb: Any, tb_
     return None
 
 
+def _share_own_topics() -> None:
+    """Let cell modules of the user's other kernels send this kernel their tracebacks."""
+    try:
+        from jupyter_core.paths import jupyter_runtime_dir
+
+        from ..client import own_topics
+
+        own_topics.share_with_user(Path(jupyter_runtime_dir()) / "dasf-own-topics")
+    except (ImportError, OSError):
+        pass  # tracebacks then reach this kernel's own callers only
+
+
 def load_ipython_extension(shell: Any) -> None:
     """``%load_ext dasf_jupyter``: register ``%dasf``, %config traits and rich display."""
     global _atexit_registered
@@ -61,6 +74,7 @@ def load_ipython_extension(shell: Any) -> None:
         shell.set_custom_exc((DasfError,), _show_dasf_error)
         _handler_installed.add(id(shell))
     _loaded[id(shell)] = magics
+    _share_own_topics()
     if not _atexit_registered:
         atexit.register(_shutdown_all)
         _atexit_registered = True

@@ -100,7 +100,7 @@ def subcommand_parsers() -> dict[str, MagicArgumentParser]:
         const="all",
         default="own",
         choices=["own", "all", "off"],
-        help="who gets the traceback of an error: callers in this kernel (own, the default), "
+        help="who gets the traceback of an error: this user's kernels (own, the default), "
         "every caller (all; --traceback alone) or nobody (off)",
     )
     return parsers

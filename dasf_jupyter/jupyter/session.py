@@ -151,8 +151,8 @@ class DasfSession:
     ) -> ServedCell:
         """Run the cell as a module and serve it (replacing an earlier one on ``topic``).
 
-        ``traceback``: who gets the module's traceback with an error — ``"own"`` (callers in
-        this kernel: the notebook, its forms and clients), ``"all"`` or ``"off"``.
+        ``traceback``: who gets the module's traceback with an error — ``"own"`` (callers of
+        this user: this kernel and the user's other kernels), ``"all"`` or ``"off"``.
         ``security``: ``security`` (mode), ``key_path``, ``allow_list``, ``require_auth`` of
         :class:`~dasf_jupyter.backend.BackendModule`.
         """

@@ -7,6 +7,7 @@ the cell says ``--traceback``; the notebook shows one line, no client traceback.
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from dasf_jupyter.client import connect
 from dasf_jupyter.errors import RemoteError
 
-from .test_kernel import Kernel, connect_embedded, kernel, stdout, value  # noqa: F401
+from .test_kernel import Kernel, connect_embedded, stdout, value
 
 pytestmark = pytest.mark.slow
 
@@ -28,14 +29,33 @@ def boom(x: float) -> float:
 '''
 
 
-def _serve(kernel: Kernel, flags: str = "") -> str:  # noqa: F811
+def _kernel_env(tmp_path) -> dict[str, str]:
+    """The user's kernels share a runtime folder of their own (not this test process's)."""
+    env = {
+        **os.environ,
+        "DASF_EMBEDDED_DIR": str(tmp_path / "embedded"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+    }
+    env.pop("DASF_BROKER_URL", None)
+    env.pop("JUPYTER_SERVER_URL", None)
+    return env
+
+
+@pytest.fixture
+def kernel(tmp_path):
+    started = Kernel(tmp_path, _kernel_env(tmp_path))
+    yield started
+    started.stop()
+
+
+def _serve(kernel: Kernel, flags: str = "") -> str:
     topic = f"tb-{uuid.uuid4().hex[:8]}"
     out = stdout(kernel.run(BOOM.format(topic=topic, flags=flags)))
     assert f"serving '{topic}'" in out
     return topic
 
 
-def test_notebook_sees_one_line_and_the_cells_traceback(kernel):  # noqa: F811
+def test_notebook_sees_one_line_and_the_cells_traceback(kernel):
     url, _ = connect_embedded(kernel)
     topic = _serve(kernel)
 
@@ -75,7 +95,23 @@ def test_notebook_sees_one_line_and_the_cells_traceback(kernel):  # noqa: F811
     assert info.value.traceback is None
 
 
-def test_traceback_flag_sends_to_every_caller_and_off_to_none(kernel):  # noqa: F811
+def test_another_kernel_of_the_same_user_gets_the_traceback(kernel, tmp_path):
+    url, _ = connect_embedded(kernel)
+    topic = _serve(kernel)
+    other = Kernel(tmp_path, _kernel_env(tmp_path))
+    try:
+        other.run(f"%load_ext dasf_jupyter\n%dasf connect {url}")
+        failed = other.run(f"%dasf call {topic}.boom x=-1", allow_error=True)
+    finally:
+        other.stop()
+    page = failed["outputs"][0]["data"]["text/html"]
+    assert "line 4, in boom" in page.partition("<details")[2]
+    shared = list((tmp_path / "runtime" / "dasf-own-topics").iterdir())
+    assert oct(shared[0].stat().st_mode & 0o777) == "0o600"
+    assert oct(shared[0].parent.stat().st_mode & 0o777) == "0o700"
+
+
+def test_traceback_flag_sends_to_every_caller_and_off_to_none(kernel):
     url, _ = connect_embedded(kernel)
     everyone = _serve(kernel, " --traceback")
     nobody = _serve(kernel, " --traceback off")
