@@ -18,7 +18,7 @@ import xarray as xr
 
 from dasf_jupyter.backend import BackendModule
 from dasf_jupyter.jupyter.forms import form_for
-from dasf_jupyter.jupyter.forms.labels import label_for, units_from
+from dasf_jupyter.jupyter.forms.labels import label_for, type_text, units_from
 from dasf_jupyter.jupyter.forms.result_view import quick_plot_figure, result_outputs
 
 WAIT = 10  # s; bound for the form's worker thread
@@ -89,7 +89,8 @@ def test_label_column_is_aligned_and_shows_type_and_default(form):
     assert "float = 288.0" in html["temperature"]
     assert "int = 3" in html["n_days"]
     assert "datetime" in html["start"]
-    assert '"north" | "south"' in html["site"].replace("&quot;", '"')
+    assert "'north' | 'south'" in html["site"].replace("&#x27;", "'")
+    assert type_text({"enum": ["radiosonde", "lidar", "drone"]}) == "one of 3"  # long: in the list
     assert "str | None = None" in html["note"]
     assert 'title="required">*' in html["wind_kmh"] and "required" not in html["n_days"]
 

@@ -6,7 +6,6 @@ come from the parameter's docstring text ("wind speed [km/h]", "… in km/h", "u
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -21,6 +20,8 @@ _UNIT_PATTERNS = (
 _TYPE_NAMES = {"integer": "int", "number": "float", "string": "str", "boolean": "bool"}
 _FORMAT_NAMES = {"date": "date", "date-time": "datetime", "time": "time"}
 _MAX_DEFAULT = 40
+#: longer lists of choices are left to the drop-down, which shows them anyway
+_MAX_CHOICES = 30
 
 
 def units_from(description: str) -> str | None:
@@ -73,9 +74,10 @@ def type_text(schema: dict[str, Any]) -> str:
     if isinstance(branches, list):
         return " | ".join(dict.fromkeys(type_text(b) for b in branches))
     if "enum" in schema:
-        return " | ".join(json.dumps(v) for v in schema["enum"])
+        choices = " | ".join(repr(v) for v in schema["enum"])
+        return choices if len(choices) <= _MAX_CHOICES else f"one of {len(schema['enum'])}"
     if "const" in schema:
-        return json.dumps(schema["const"])
+        return repr(schema["const"])
     if "$ref" in schema:
         return str(schema["$ref"]).rsplit("/", 1)[-1]
     if "x-dasf-codec" in schema:
