@@ -103,6 +103,11 @@ def subcommand_parsers() -> dict[str, MagicArgumentParser]:
         help="who gets the traceback of an error: this user's kernels (own, the default), "
         "every caller (all; --traceback alone) or nobody (off)",
     )
+    p.add_argument(
+        "--subscription",
+        metavar="NAME",
+        help="broker subscription (default backend-module, shared with other replicas)",
+    )
     return parsers
 
 

@@ -153,8 +153,10 @@ class DasfSession:
 
         ``traceback``: who gets the module's traceback with an error — ``"own"`` (callers of
         this user: this kernel and the user's other kernels), ``"all"`` or ``"off"``.
-        ``security``: ``security`` (mode), ``key_path``, ``allow_list``, ``require_auth`` of
-        :class:`~dasf_jupyter.backend.BackendModule`.
+        ``security``: ``security`` (mode), ``key_path``, ``allow_list``, ``require_auth`` and
+        ``subscription`` of :class:`~dasf_jupyter.backend.BackendModule`. A cell module uses
+        the default subscription like any replica, so a second kernel (or a ``dasf serve``)
+        serving the same topic shares the calls instead of running each one twice.
         """
         from ..backend import BackendModule
 
