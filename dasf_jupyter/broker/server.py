@@ -81,12 +81,13 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log_level: str = "
 
     setup_django(migrate=True)
     from .asgi import application  # import errors surface here, before the port is bound
+    from .oversize import DrainingWebSocketProtocol
 
     config = uvicorn.Config(
         application,
         host=host,
         port=port,
-        ws="websockets-sansio",
+        ws=DrainingWebSocketProtocol,  # websockets-sansio, with a readable 1009 close
         ws_max_size=settings.DASF_MAX_MESSAGE_SIZE,
         ws_per_message_deflate=settings.DASF_WS_COMPRESSION,
         ws_ping_interval=20.0,
