@@ -18,7 +18,8 @@ Run the DASF message broker (Django + Channels, served by uvicorn).
 Defaults: 127.0.0.1:8765, SQLite in the data dir, in-memory delivery, open development mode
 (anonymous may create and use topics). Environment: DATABASE_URL (PostgreSQL) and REDIS_URL
 let several broker processes serve the same topics; DASF_BROKER_SECURE, DASF_DATA_DIR,
-DASF_MAX_MESSAGE_SIZE, DASF_PING_INTERVAL, DASF_ONLINE_WINDOW, DASF_UNSERVED_TIMEOUT,
+DASF_MAX_MESSAGE_SIZE, DASF_MAX_BACKLOG_BYTES (undelivered data per subscription, default
+512 MiB), DASF_MAX_BACKLOG_TOTAL, DASF_PING_INTERVAL, DASF_ONLINE_WINDOW, DASF_UNSERVED_TIMEOUT,
 DASF_RESPONSE_TOPIC_MAX_AGE, DASF_GC_INTERVAL, DASF_WS_COMPRESSION, DASF_REDIS_PREFIX,
 DJANGO_SECRET_KEY, DASF_ALLOWED_HOSTS.
 Websocket routes: /ws/<topic> (produce), /ws/<topic>/<subscription> (consume),
@@ -56,6 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest websocket message accepted (env DASF_MAX_MESSAGE_SIZE, default 64 MiB)",
     )
     parser.add_argument(
+        "--max-backlog-total",
+        metavar="BYTES",
+        type=int,
+        help="undelivered data the broker holds across all subscriptions; the largest "
+        "backlogs are cut off first, a publish that finds no room is refused "
+        "(env DASF_MAX_BACKLOG_TOTAL, default 512 MiB)",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=["critical", "error", "warning", "info", "debug"],
@@ -88,7 +97,11 @@ def main(argv: list[str] | None = None) -> None:
     options = build_parser().parse_args(args)
     if options.max_message_size is not None and options.max_message_size < 1024:
         build_parser().error("--max-message-size must be at least 1024 bytes")
-    configure_environment(options.data_dir, options.secure, options.max_message_size)
+    if options.max_backlog_total is not None and options.max_backlog_total < 1024:
+        build_parser().error("--max-backlog-total must be at least 1024 bytes")
+    configure_environment(
+        options.data_dir, options.secure, options.max_message_size, options.max_backlog_total
+    )
     serve(options.host, options.port, options.log_level)
 
 

@@ -23,6 +23,7 @@ def configure_environment(
     data_dir: str | Path | None = None,
     secure: bool | None = None,
     max_message_size: int | None = None,
+    max_backlog_total: int | None = None,
 ) -> None:
     """Put command-line choices into the environment the settings module reads."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
@@ -32,6 +33,8 @@ def configure_environment(
         os.environ["DASF_BROKER_SECURE"] = "1" if secure else "0"
     if max_message_size is not None:
         os.environ["DASF_MAX_MESSAGE_SIZE"] = str(int(max_message_size))
+    if max_backlog_total is not None:
+        os.environ["DASF_MAX_BACKLOG_TOTAL"] = str(int(max_backlog_total))
 
 
 def setup_django(migrate: bool = True) -> None:
