@@ -18,10 +18,10 @@ MB = 1_000_000
 LIMIT = 64 * 1024 * 1024  # the broker's default --max-message-size
 
 
-def request(payload: str = "", data: bytes | None = None) -> Envelope:
+def request(topic: str, payload: str = "", data: bytes | None = None) -> Envelope:
     props = {
         Prop.MESSAGE_TYPE: MessageType.REQUEST.value,
-        Prop.RESPONSE_TOPIC: "oversize_replies",
+        Prop.RESPONSE_TOPIC: f"{topic}_replies",
         Prop.REQUEST_CONTEXT: "1",
     }
     return Envelope(payload, props, data=data)
@@ -34,7 +34,11 @@ def test_a_70_mb_frame_raises_payload_too_large_naming_the_limit(broker_url, kin
     producer = ProducerSocket(BrokerUrl.parse(broker_url).producer(topic), topic=topic)
     try:
         assert producer.binary  # our broker takes binary frames
-        envelope = request("A" * (70 * MB)) if kind == "text" else request(data=bytes(70 * MB))
+        envelope = (
+            request(topic, "A" * (70 * MB))
+            if kind == "text"
+            else request(topic, data=bytes(70 * MB))
+        )
         with pytest.raises(PayloadTooLarge) as refused:
             producer.publish(envelope, timeout=60)
         assert str(LIMIT) in str(refused.value), str(refused.value)
@@ -43,7 +47,7 @@ def test_a_70_mb_frame_raises_payload_too_large_naming_the_limit(broker_url, kin
     # the broker is fine: the next producer publishes normally
     again = ProducerSocket(BrokerUrl.parse(broker_url).producer(topic), topic=topic)
     try:
-        assert again.publish(request("AAAA"), timeout=10).ok
+        assert again.publish(request(topic, "AAAA"), timeout=10).ok
     finally:
         again.close()
 
@@ -59,7 +63,7 @@ def test_a_call_without_fragments_over_the_limit_fails_with_the_limit(
     producer = ProducerSocket(BrokerUrl.parse(url).producer(topic), topic=topic)
     try:
         with pytest.raises(PayloadTooLarge, match=str(1 << 20)):
-            producer.publish(request("B" * (3 << 20)), timeout=30)
+            producer.publish(request(topic, "B" * (3 << 20)), timeout=30)
     finally:
         producer.close()
     with BackendProcess(broker.url, topic, tmp_path / "count"):
