@@ -26,7 +26,9 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from .backlog import OVERFLOW_MARK, REDIS_TOOK_SCRIPT, BacklogBudget, BacklogFull, refusal
 from .inflight import affinity_key, expired, is_last_fragment, tag
+from .redis_scripts import DETACH_SCRIPT, PUBLISH_SCRIPT, SWEEP_SCRIPT
 from .subscriptions import LocalSubscriptions, subscription_key
 
 log = logging.getLogger(__name__)
@@ -83,7 +85,8 @@ class _Backlog:
     #: fragment sets whose consumer is remembered at most (the oldest are forgotten first)
     max_claims = 10_000
 
-    def __init__(self) -> None:
+    def __init__(self, budget: BacklogBudget) -> None:
+        self._budget = budget  # the hub's global cap: every queued character counts there
         self.shared: deque[Message] = deque()
         self.chars = 0
         self.count = 0
@@ -116,6 +119,10 @@ class _Backlog:
     def _counted(self, text: Message, sign: int = 1) -> None:
         self.chars += sign * len(text)
         self.count += sign
+        if sign > 0:
+            self._budget.charge(len(text))
+        else:
+            self._budget.release(len(text))
 
     def taken(self, text: Message) -> None:
         self._counted(text, -1)
@@ -141,6 +148,7 @@ class _Backlog:
         for receiver in self.receivers:
             dropped += receiver.own
             receiver.own.clear()
+        self._budget.release(self.chars)
         self.chars = self.count = 0
         self.claims.clear()
         return dropped
@@ -222,12 +230,19 @@ class MemoryHub:
     characters (bytes, for binary frames) behind is cut off: its queues are emptied and its
     consumer sockets are closed with the reason (``on_overflow``), so a stalled consumer
     cannot exhaust memory. One message always fits, whatever its size (the frame size limit
-    bounds it).
+    bounds it). All subscriptions together hold at most ``max_total_chars``
+    (:mod:`.backlog`): the largest backlogs are cut off first to make room.
     """
 
-    def __init__(self, max_backlog: int = 10_000, max_backlog_chars: int = 512 << 20) -> None:
+    def __init__(
+        self,
+        max_backlog: int = 10_000,
+        max_backlog_chars: int = 512 << 20,
+        max_total_chars: int = 512 << 20,
+    ) -> None:
         self._max_backlog = max_backlog
         self._max_chars = max_backlog_chars
+        self._budget = BacklogBudget(max_total_chars)
         self._local = LocalSubscriptions()
         self._queues: dict[tuple[str, str], _Backlog] = {}
         self._callbacks: list[Callable[[str], None]] = []
@@ -242,8 +257,10 @@ class MemoryHub:
         self._callbacks.append(callback)
 
     async def publish(self, topic: str, text: Message) -> int:
+        subs = self._local.of_topic(topic)
+        cut = self._make_room(topic, subs, len(text))
         queued = 0
-        for sub in self._local.of_topic(topic):
+        for sub in subs:
             backlog = self._queues[(topic, sub)]
             if backlog.overflowed:
                 continue
@@ -254,10 +271,29 @@ class MemoryHub:
                 continue
             backlog.put(text)
             queued += 1
+        if not queued and cut:
+            raise BacklogFull(refusal(self._budget.limit))
         return queued
 
-    def _overflow(self, topic: str, sub: str, backlog: _Backlog) -> None:
-        reason = (
+    def _make_room(self, topic: str, subs: list[str], size: int) -> bool:
+        """Keep the global cap: cut the largest backlogs; True if one of ``subs`` was cut."""
+        cut: list[str] = []
+
+        def needed() -> int:
+            return size * sum(not self._queues[(topic, s)].overflowed for s in subs)
+
+        def sizes() -> dict:
+            return {k: b.chars for k, b in self._queues.items() if not b.overflowed}
+
+        def overflow(key, reason: str) -> None:
+            cut.append(key[1] if key[0] == topic else "")
+            self._overflow(key[0], key[1], self._queues[key], reason)
+
+        room = self._budget.make_room(needed, sizes, overflow)
+        return not room or any(cut)
+
+    def _overflow(self, topic: str, sub: str, backlog: _Backlog, reason: str = "") -> None:
+        reason = reason or (
             f"consumer too slow: {backlog.count} messages "
             f"({backlog.chars // 1024} KiB) undelivered"
         )
@@ -273,7 +309,7 @@ class MemoryHub:
 
     async def attach(self, topic: str, subscription: str) -> Receiver:
         self._local.add(topic, subscription)
-        backlog = self._queues.setdefault((topic, subscription), _Backlog())
+        backlog = self._queues.setdefault((topic, subscription), _Backlog(self._budget))
         for callback in self._callbacks:
             callback(topic)
         return _MemoryReceiver(self, topic, subscription, backlog)
@@ -294,8 +330,9 @@ def _from_redis(data: bytes) -> Message:
     return data if data[:1] == b"\x00" else data.decode("utf-8")
 
 
-#: first byte of a queued message that starts with its identity (see :func:`_pack`)
-_PACKED = b"\x01"
+#: first byte of a queued message that starts with its identity (see :func:`_pack`); text
+#: starts with "{", binary frames with 0x00, the overflow mark (backlog.py) with 0x01
+_PACKED = b"\x02"
 
 
 def _pack(text: Message, topic: str = "") -> bytes | Message:
@@ -334,7 +371,8 @@ class _RedisReceiver:
     its subscription's shared queue."""
 
     cancel_safe = False  # a cancelled BRPOP may already have popped its message
-    on_overflow: Callable[[str], None] | None = None  # Redis queues are bounded by expiry
+    #: called with the reason when the queue was cut off (broker/backlog.py)
+    on_overflow: Callable[[str], None] | None = None
 
     def __init__(self, hub: RedisHub, topic: str, subscription: str) -> None:
         self._hub, self._topic, self._subscription = hub, topic, subscription
@@ -350,7 +388,13 @@ class _RedisReceiver:
         )
         if item is None:
             return None
-        text = _unpack(item[1])
+        data = item[1]
+        if data[:1] == OVERFLOW_MARK:  # the queue was cut off: close with the reason
+            if self.on_overflow is not None:
+                self.on_overflow(data[1:].decode("utf-8", "replace"))
+            return None
+        await self._hub._took(self.queue, len(data))  # own queues count as the subscription's
+        text = _unpack(data)
         if expired(text):
             log.info("dropped a request on %s whose caller's deadline passed", self._topic)
             return None
@@ -359,7 +403,10 @@ class _RedisReceiver:
     async def requeue(self, text: Message) -> None:
         # RPUSH puts it at the end BRPOP takes from: it is delivered next
         key = self.own if affinity_key(text) is not None else self.queue
-        await self._hub._redis.rpush(key, _pack(text, self._topic))
+        packed = _pack(text, self._topic)
+        await self._hub._redis.rpush(key, packed)
+        size = len(packed.encode("utf-8")) if isinstance(packed, str) else len(packed)
+        await self._hub._took(self.queue, -size)
 
     async def close(self) -> list[Message] | None:
         """Leave the registry; fragments queued for this consumer alone are returned."""
@@ -367,114 +414,6 @@ class _RedisReceiver:
             return None
         self._closed = True
         return await self._hub._detach(self)
-
-
-# KEYS[1]: registry of a topic (members "<process>\t<queue>\t<subscription>\t<own queue>",
-# score = expiry time); KEYS[2]: broker heartbeats (member process, score = expiry time).
-# ARGV: now, message, queue TTL, affinity key ("" if none), "1" if the last fragment,
-# a random number (ties). Queues the message once per live subscription: in its shared
-# queue, or (a fragment) in the own queue of the consumer that has its request's fragments.
-# Consumers of broker processes whose heartbeat lapsed are skipped.
-_PUBLISH_SCRIPT = """
-local now = tonumber(ARGV[1])
-local members = redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')
-local alive, order, owns = {}, {}, {}
-for _, member in ipairs(members) do
-  local fields = {}
-  for field in string.gmatch(member, '[^\t]+') do table.insert(fields, field) end
-  local process, queue, own = fields[1], fields[2], fields[4]
-  if queue then
-    local ok = alive[process]
-    if ok == nil then
-      local score = redis.call('ZSCORE', KEYS[2], process)
-      ok = score ~= false and tonumber(score) >= now
-      alive[process] = ok
-    end
-    if ok then
-      if not owns[queue] then owns[queue] = {}; table.insert(order, queue) end
-      if own then table.insert(owns[queue], own) end
-    end
-  end
-end
-local queued = 0
-for _, queue in ipairs(order) do
-  local target = queue
-  local candidates = owns[queue]
-  if ARGV[4] ~= '' and #candidates > 0 then
-    local claim = queue .. ':claim:' .. ARGV[4]
-    local chosen = redis.call('GET', claim)
-    local valid = false
-    for _, own in ipairs(candidates) do
-      if own == chosen then valid = true end
-    end
-    if not valid then
-      local first = tonumber(ARGV[6]) % #candidates
-      local best, fewest = nil, nil
-      for i = 0, #candidates - 1 do
-        local own = candidates[(first + i) % #candidates + 1]
-        local n = redis.call('LLEN', own)
-        if fewest == nil or n < fewest then best, fewest = own, n end
-      end
-      chosen = best
-    end
-    if ARGV[5] == '1' then
-      redis.call('DEL', claim)
-    else
-      redis.call('SET', claim, chosen, 'EX', ARGV[3])
-    end
-    target = chosen
-  end
-  redis.call('LPUSH', target, ARGV[2])
-  redis.call('EXPIRE', target, ARGV[3])
-  queued = queued + 1
-end
-return queued
-"""
-
-# KEYS[1]: registry; KEYS[2]: own queue. ARGV[1]: member. Leaves the registry and returns
-# (and deletes) what was queued for this consumer alone.
-_DETACH_SCRIPT = """
-redis.call('ZREM', KEYS[1], ARGV[1])
-local left = redis.call('LRANGE', KEYS[2], 0, -1)
-redis.call('DEL', KEYS[2])
-return left
-"""
-
-# KEYS[1]: broker heartbeats. ARGV: the dead process, now. Run by one surviving process
-# (the one whose ZREM removed it): drops the dead process's consumers from the registries
-# of its topics and returns what can no longer be delivered: the own queues of its
-# consumers, and the shared queues of subscriptions left without a live consumer.
-_SWEEP_SCRIPT = """
-local dead, now = ARGV[1], tonumber(ARGV[2])
-if redis.call('ZREM', KEYS[1], dead) == 0 then return false end
-local prefix = ARGV[3]
-local topics_key = prefix .. ':proc:' .. dead
-local out = {}
-local function drain(key)
-  for _, item in ipairs(redis.call('LRANGE', key, 0, -1)) do table.insert(out, item) end
-  redis.call('DEL', key)
-end
-for _, registry in ipairs(redis.call('SMEMBERS', topics_key)) do
-  local orphaned = {}
-  for _, member in ipairs(redis.call('ZRANGE', registry, 0, -1)) do
-    local fields = {}
-    for field in string.gmatch(member, '[^\t]+') do table.insert(fields, field) end
-    if fields[1] == dead then
-      redis.call('ZREM', registry, member)
-      if fields[2] then orphaned[fields[2]] = true end
-      if fields[4] then drain(fields[4]) end
-    end
-  end
-  for _, member in ipairs(redis.call('ZRANGEBYSCORE', registry, now, '+inf')) do
-    local process, queue = string.match(member, '^([^\t]*)\t([^\t]*)')
-    local score = redis.call('ZSCORE', KEYS[1], process)
-    if queue and score ~= false and tonumber(score) >= now then orphaned[queue] = nil end
-  end
-  for queue, _ in pairs(orphaned) do drain(queue) end
-end
-redis.call('DEL', topics_key)
-return out
-"""
 
 
 class RedisHub:
@@ -495,6 +434,9 @@ class RedisHub:
         registry_ttl: float = 30.0,
         queue_ttl: float = 600.0,
         heartbeat_ttl: float = 5.0,
+        max_backlog: int = 10_000,
+        max_backlog_chars: int = 512 << 20,
+        max_backlog_total: int = 512 << 20,
     ) -> None:
         import redis.asyncio as aioredis
 
@@ -509,9 +451,12 @@ class RedisHub:
         self._receivers: dict[_RedisReceiver, str] = {}  # receiver -> topic
         self._callbacks: list[Callable[[str], None]] = []
         self._refresher: asyncio.Task | None = None
-        self._publish_script = self._redis.register_script(_PUBLISH_SCRIPT)
-        self._detach_script = self._redis.register_script(_DETACH_SCRIPT)
-        self._sweep_script = self._redis.register_script(_SWEEP_SCRIPT)
+        # bounds per queue and over all queues of the prefix, kept in Redis (backlog.py)
+        self._bounds = (max_backlog_chars, max_backlog, max_backlog_total)
+        self._publish_script = self._redis.register_script(PUBLISH_SCRIPT)
+        self._took_script = self._redis.register_script(REDIS_TOOK_SCRIPT)
+        self._detach_script = self._redis.register_script(DETACH_SCRIPT)
+        self._sweep_script = self._redis.register_script(SWEEP_SCRIPT)
 
     @property
     def redis(self) -> Any:
@@ -527,6 +472,12 @@ class RedisHub:
 
     def _registry_key(self, topic: str) -> str:
         return f"{self._prefix}:subs:{topic}"
+
+    def _sizes_key(self) -> str:
+        return f"{self._prefix}:backlog"
+
+    async def _took(self, queue: str, size: int) -> None:
+        await self._took_script(keys=[self._sizes_key(), queue], args=[size])
 
     @property
     def _brokers_key(self) -> str:
@@ -605,23 +556,25 @@ class RedisHub:
         return sorted({f[2] for f in fields if len(f) > 2 and f[0] in alive})
 
     async def publish(self, topic: str, text: Message) -> int:
-        # one round trip: look up the live subscriptions and queue the message atomically
+        # one round trip: look up the live subscriptions and queue the message atomically,
+        # within the backlog bounds (queues over them are cut off)
         key = affinity_key(text)
         if key is not None:  # a fixed-length key part, whatever the requestContext's length
             key = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-        args = [
-            time.time(),
-            _pack(text, topic),
-            self._queue_ttl,
-            key or "",
-            "1" if is_last_fragment(text) else "0",
-        ]
-        args.append(secrets.randbelow(1 << 30))
-        return int(
-            await self._publish_script(
-                keys=[self._registry_key(topic), self._brokers_key], args=args
-            )
-        )
+        keys = [self._registry_key(topic), self._sizes_key(), self._brokers_key]
+        args = [time.time(), _pack(text, topic), self._queue_ttl, *self._bounds, OVERFLOW_MARK]
+        args += [key or "", "1" if is_last_fragment(text) else "0", secrets.randbelow(1 << 30)]
+        queued, *cut = await self._publish_script(keys=keys, args=args)
+        for queue, reason in zip(cut[::2], cut[1::2], strict=True):
+            why = reason.decode("utf-8", "replace")
+            log.warning("subscription queue %s dropped: %s", queue.decode(), why)
+            # consumers here close at once; elsewhere when they read the mark
+            for receiver in list(self._receivers):
+                if receiver.queue == queue.decode() and receiver.on_overflow is not None:
+                    receiver.on_overflow(why)
+        if int(queued) < 0:
+            raise BacklogFull(refusal(self._bounds[2]))
+        return int(queued)
 
     async def attach(self, topic: str, subscription: str) -> Receiver:
         receiver = _RedisReceiver(self, topic, subscription)
@@ -639,7 +592,8 @@ class RedisHub:
     async def _detach(self, receiver: _RedisReceiver) -> list[Message] | None:
         self._receivers.pop(receiver, None)
         left = await self._detach_script(
-            keys=[receiver.registry, receiver.own], args=[receiver.member]
+            keys=[receiver.registry, self._sizes_key(), receiver.own],
+            args=[receiver.member, receiver.queue],
         )
         return [_unpack(item) for item in left] or None
 
@@ -656,7 +610,8 @@ class RedisHub:
         consumer.
         """
         items = await self._sweep_script(
-            keys=[self._brokers_key], args=[process, time.time(), self._prefix]
+            keys=[self._brokers_key, self._sizes_key()],
+            args=[process, time.time(), self._prefix, OVERFLOW_MARK],
         )
         if items is None:
             return None
@@ -668,6 +623,7 @@ def make_hub(
     prefix: str = "dasf",
     unserved_timeout: float = 30.0,
     max_backlog_chars: int = 512 << 20,
+    max_backlog_total: int = 512 << 20,
     heartbeat_ttl: float = 5.0,
 ) -> Hub:
     """The hub for the configured deployment: Redis when ``redis_url`` is set, else memory."""
@@ -677,5 +633,7 @@ def make_hub(
             prefix,
             queue_ttl=max(600.0, 4 * unserved_timeout),
             heartbeat_ttl=heartbeat_ttl,
+            max_backlog_chars=max_backlog_chars,
+            max_backlog_total=max_backlog_total,
         )
-    return MemoryHub(max_backlog_chars=max_backlog_chars)
+    return MemoryHub(max_backlog_chars=max_backlog_chars, max_total_chars=max_backlog_total)
