@@ -32,8 +32,10 @@ from ..protocol import (
 )
 from ..protocol.binary import BINARY_FRAMES_HEADER, BINARY_FRAMES_VERSION, binary_enabled
 from ..protocol.envelope import encode_binary_publish
+from .log_redaction import redact_client_logs
 
 log = logging.getLogger(__name__)
+redact_client_logs()  # websockets logs handshake headers (the token) at DEBUG level
 
 # websockets ≥ 17 warns unless a directly returned connection is requested explicitly
 _LEGACY = {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
