@@ -36,6 +36,17 @@ def _response_topic_names(names: list[str]) -> set[str]:
     )
 
 
+def _topic_kind(name: str) -> str:
+    """``response``, ``ordinary``, or ``undecided`` (unknown, or still claimable as a reply)."""
+    row = Topic.objects.filter(name=name).values("is_response_topic", "claimable_until").first()
+    if row is None:
+        return "undecided"
+    if row["is_response_topic"]:
+        return "response"
+    claimable = row["claimable_until"] is not None and row["claimable_until"] > timezone.now()
+    return "undecided" if claimable else "ordinary"
+
+
 def _topic_exists(name: str) -> bool:
     return Topic.objects.filter(name=name).exists()
 
@@ -88,9 +99,16 @@ class Liveness:
                 await self._task
 
     async def looks_like_response_topic(self, topic: str) -> bool:
-        """A known response topic, or ``<served topic>_<suffix>`` (clients subscribe first)."""
-        if await database_sync_to_async(_response_topic_names)([topic]):
-            return True
+        """A known response topic, or maybe one: ``<served topic>_<suffix>`` (clients subscribe
+        first) that is not yet known as an ordinary topic.
+
+        A settled ordinary topic (created by an admin or a publish, or a subscription's whose
+        claim window has passed) is never judged by its name: otherwise whoever creates the
+        topic ``lab`` would silence the probes of someone else's module ``lab_tools``.
+        """
+        kind = await database_sync_to_async(_topic_kind)(topic)
+        if kind != "undecided":
+            return kind == "response"
         source, sep, _ = topic.rpartition("_")
         if not sep or not source:
             return False
