@@ -250,15 +250,15 @@ class Connection:
         """The api_info requests to ``topic`` are prepared with; discovered when it matters.
 
         Without a known api_info the request goes out plain (unsigned unless we have an
-        identity), as a reference client's would; ``module(topic)`` discovers it first.
+        identity), as a reference client's would — unless the topic must be sealed (a pinned
+        or trusted key, ``encrypt="always"``): then it is discovered first, and a module that
+        no longer offers its key is refused (:class:`~dasf_jupyter.security.DowngradeRefused`).
         """
         info = self._api_infos.get(topic)
         if info is not None:
             return info
         security = self.security
-        if security.identity is not None or security.encrypt == "always":
-            return self.api_info(topic)
-        if topic in security.trust:
+        if security.identity is not None or security.requires_encryption(topic):
             return self.api_info(topic)
         return None
 
