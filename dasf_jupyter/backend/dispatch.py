@@ -44,6 +44,7 @@ from ..security import RequestSecurity, SecurityError, SecurityPolicy, Signature
 from ..transport.urls import check_topic
 from .output import forward_output
 from .progress import ProgressReporter
+from .reply_topics import RefusedReplyTopics, may_reply_to
 from .sealing import Outgoing, Send, concerns, sealed, sealing
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,8 @@ class Dispatcher:
         self.security = security
         self._fragments = FragmentAssembler(max_payload=max_request_size)
         self._fragments_lock = threading.Lock()
+        #: messages ignored because they asked for a reply on a foreign topic
+        self.refused_reply_topics = RefusedReplyTopics(topic)
 
     # -- routing (receive loop; must be quick) --------------------------------------------
 
@@ -126,6 +129,9 @@ class Dispatcher:
             check_topic(topic)
         except ValueError as exc:
             log.warning("ignoring a %s message: %s", kind, exc)
+            return Decision()
+        if not may_reply_to(self.topic, topic):
+            self.refused_reply_topics.record(kind, topic)
             return Decision()
         if kind == MessageType.PING:
             return Decision([self.reply(topic, context, MessageType.PONG)])

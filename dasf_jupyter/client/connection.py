@@ -24,10 +24,11 @@ from ..protocol.body import BINARY_BODY, encode_body
 from ..protocol.envelope import Envelope
 from ..protocol.fragments import DEFAULT_MAX_PAYLOAD
 from ..security import ClientSecurity, IdentityKey, KnownModules, SecurityInfo
-from ..transport import BrokerUrl, ProducerPool, auth_headers, check_topic
+from ..transport import BrokerUrl, auth_headers, check_topic
 from .channel import TopicChannel
 from .discovery import ModuleInfo, list_modules
 from .pending import LogCallback, PendingCall, ProgressCallback
+from .pong import PongResponder
 
 if TYPE_CHECKING:
     from .stubs import RemoteModule
@@ -73,7 +74,7 @@ class Connection:
         self._fragmenting_topics: set[str] = set()
         #: topics whose module reads and writes binary bodies (docs/binary-frames.md)
         self._binary_topics: set[str] = set()
-        self._pongs = ProducerPool(self.broker.producer, self._headers)
+        self._pongs = PongResponder(self.broker, self._headers)
         self._closed = False
         self.security = client_security(trust, identity, encrypt, known_modules)
         #: api_info of each discovered topic: what requests are sealed to and signed for
@@ -189,6 +190,13 @@ class Connection:
         """Modules the broker knows (needs the discovery API of the dasf-jupyter broker)."""
         return list_modules(self.broker.http_base, self._headers)
 
+    @property
+    def dropped_replies(self) -> int:
+        """Messages on our response topics dropped because they did not verify (injected)."""
+        with self._lock:
+            channels = list(self._channels.values())
+        return sum(channel.guard.dropped for channel in channels)
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -284,7 +292,7 @@ class Connection:
                         self._headers,
                         topic,
                         max_payload=self.max_payload,
-                        send_pong=self._send_pong,
+                        send_pong=self._pongs.answer,
                     )
                 except ConnectionLost as exc:
                     raise ConnectionLost(
@@ -292,16 +300,6 @@ class Connection:
                     ) from None
                 self._channels[topic] = channel
             return channel
-
-    def _send_pong(self, topic: str, envelope: Envelope) -> None:
-        # off the reader thread: opening the producer socket may take a moment
-        def publish() -> None:
-            try:
-                self._pongs.get(topic).publish_nowait(envelope)
-            except (DasfError, ValueError):
-                pass  # politeness only: a lost pong costs nothing but a stale status page
-
-        threading.Thread(target=publish, name="dasf-client-pong", daemon=True).start()
 
 
 def wait_for(call: PendingCall) -> Any:
