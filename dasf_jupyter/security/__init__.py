@@ -25,6 +25,7 @@ from .errors import (
     KeyChanged,
     KeyFileError,
     MalformedSealed,
+    ReplayCheckUnavailable,
     ReplayedNonce,
     SealError,
     SecurityError,
@@ -37,9 +38,11 @@ from .errors import (
 from .keys import IdentityKey, ModuleKeyPair, fingerprint
 from .pinning import KnownModules
 from .policy import RequestSecurity, SecurityPolicy, member_name
+from .replay import FileReplayStore, RedisReplayStore, ReplayStore, replay_store
 from .sealing import (
     E2E_ALGORITHM,
     E2E_VERSION,
+    OpenedRequest,
     open_reply,
     open_request,
     reply_aad,
@@ -75,7 +78,13 @@ __all__ = [
     "MalformedSealed",
     "ModuleKeyPair",
     "ReplayCache",
+    "ReplayCheckUnavailable",
     "ReplayedNonce",
+    "ReplayStore",
+    "FileReplayStore",
+    "RedisReplayStore",
+    "OpenedRequest",
+    "replay_store",
     "ReplyOpener",
     "RequestSecurity",
     "SealError",

@@ -22,6 +22,7 @@
             ├── BadSignature      the signature does not verify (or is malformed)
             ├── StaleTimestamp    signed too long ago, or in the future
             ├── ReplayedNonce     the nonce was seen before
+            ├── ReplayCheckUnavailable the shared nonce store (Redis) cannot be reached
             ├── UnknownUser       the key is not on the allow list
             └── FunctionNotAllowed the user may not call this function
 
@@ -131,6 +132,10 @@ class StaleTimestamp(AuthError):
 
 class ReplayedNonce(AuthError):
     """The request's nonce was already used within the freshness window."""
+
+
+class ReplayCheckUnavailable(AuthError):
+    """The shared nonce store cannot be reached, so the request is refused (fail closed)."""
 
 
 class UnknownUser(AuthError):
