@@ -343,10 +343,12 @@ def connect(
 ) -> Connection:
     """Open a :class:`Connection` to the broker at ``url`` (e.g. ``ws://host:8000/ws``).
 
-    Requests to modules that offer end-to-end encryption are sealed (``encrypt="always"``
-    refuses modules that do not); their keys are pinned in ``known_modules`` (default: the
-    per-user file) unless ``trust={topic: fingerprint}`` names them. ``identity`` (an
-    :class:`IdentityKey` or the path of one made by ``dasf keygen``) signs every request.
+    Requests to modules that offer end-to-end encryption are sealed (``encrypt="always"``,
+    or ``"required"``, refuses modules that do not); their keys are pinned in
+    ``known_modules`` (default: the per-user file) unless ``trust={topic: fingerprint}`` names
+    them. A pinned or trusted topic is never called in plaintext (``DowngradeRefused``).
+    ``identity`` (an :class:`IdentityKey` or the path of one made by ``dasf keygen``) signs
+    every request.
     """
     return Connection(
         url,

@@ -40,9 +40,10 @@ def pinned_module(broker_url, serve, tmp_path, private_data_home):  # noqa: F811
 
 def test_stripped_api_info_is_refused_on_every_python_path(broker_url, pinned_module):
     topic, module, known = pinned_module
-    with forged_broker(stripped(module.api_info())) as (forged, fake), connect(
-        forged.url, timeout=10
-    ) as conn:
+    with (
+        forged_broker(stripped(module.api_info())) as (forged, fake),
+        connect(forged.url, timeout=10) as conn,
+    ):
         with pytest.raises(DowngradeRefused) as info:
             conn.module(topic)
         message = str(info.value)
