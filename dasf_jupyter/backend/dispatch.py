@@ -54,6 +54,8 @@ EXECUTION_PREFIX = "error executing request: "
 OVERFLOW_MESSAGE = "request rejected due to queue overflow, try again later"
 SHUTDOWN_MESSAGE = "request rejected because the module is shutting down, try again later"
 NO_INFO_MESSAGE = "This module does not provide capability information."
+#: answered at once, without any check: only to status-ping or a caller's response topic
+_PROBES = (MessageType.PING, MessageType.INFO, MessageType.API_INFO)
 #: partial fragmented requests older than this are dropped
 FRAGMENT_TIMEOUT = 300.0
 
@@ -130,7 +132,8 @@ class Dispatcher:
         except ValueError as exc:
             log.warning("ignoring a %s message: %s", kind, exc)
             return Decision()
-        if not may_reply_to(self.topic, topic):
+        if kind in _PROBES and not may_reply_to(self.topic, topic):
+            # a probe costs the sender nothing and is answered unchecked: never reflect it
             self.refused_reply_topics.record(kind, topic)
             return Decision()
         if kind == MessageType.PING:

@@ -1,11 +1,13 @@
-"""Where a backend module may publish: the broker's status topic and its callers' topics.
+"""Where a backend module answers probes: the broker's status topic and its callers' topics.
 
 Every client names its response topic ``<module topic>_<random suffix>`` (ours, the
 reference's and the TypeScript client's; ours cut the module topic at 183 characters), and
-the broker's probes ask for ``status-ping``. A message on the module's topic that names any
-other ``response_topic`` was not sent by a caller of this module: answering it would let
-anyone who can publish there make the module write into a topic of their choice (another
-module's request topic, another caller's response topic) with the module's credentials.
+the broker's probes ask for ``status-ping``. A ``ping``/``info``/``api_info`` on the module's
+topic that names any other ``response_topic`` was not sent by a caller of this module:
+answering it would let anyone who can publish there make the module write into a topic of
+their choice (another module's request topic, another caller's response topic) with the
+module's credentials, for free. Requests are answered where they ask, as in the reference
+protocol: they pass the module's encryption and allow-list checks first.
 """
 
 from __future__ import annotations
