@@ -13,7 +13,7 @@ from ..protocol import API_INFO_EXTENSION, DEFAULT_FRAGMENT_SIZE
 from ..protocol.binary import binary_enabled
 from ..protocol.body import BINARY_BODY
 from ..security import AllowList, ModuleKeyPair, SecurityMode, SecurityPolicy, replay_store
-from ..transport import auth_headers, check_topic
+from ..transport import auth_headers, check_subscription, check_topic
 from .dispatch import Dispatcher
 from .schema import ModuleSchema, load_members
 from .serve import ModuleServer, ServeHandle
@@ -30,6 +30,10 @@ class BackendModule:
         module.serve("ws://localhost:8000/ws")          # blocks until Ctrl-C / stop()
         with module.serve_in_background(url) as handle:  # or in a background thread
             ...
+
+    ``subscription``: the broker subscription to consume (default ``backend-module``).
+    Replicas of a topic with the same name share the calls, each call running in one of
+    them; a replica with a different name receives and runs every call as well.
     """
 
     def __init__(
@@ -60,7 +64,7 @@ class BackendModule:
         self.send_traceback = send_traceback
         self.fragment_size = fragment_size
         self.forward_output = forward_output
-        self.subscription = subscription
+        self.subscription = None if subscription is None else check_subscription(subscription)
         self._servers: list[ModuleServer] = []
         self._lock = threading.Lock()
 

@@ -155,6 +155,19 @@ def remote_error_markdown(error: RemoteError) -> str:
     return f"**remote {error.exc_type or 'error'}**{where}: {error.message}"
 
 
+def replicas_note(info: ModuleInfo) -> str:
+    """`` · 2 replicas`` or `` · 2 subscriptions (…)`` when a topic has more than one."""
+    consumers, subscriptions = info.consumers or 0, info.subscriptions or 0
+    if subscriptions > 1:
+        return (
+            f" · {consumers} consumers in {subscriptions} subscriptions "
+            f"(each call runs {subscriptions}×)"
+        )
+    if consumers > 1:
+        return f" · {consumers} replicas sharing the calls"
+    return ""
+
+
 class ModuleTable:
     """The modules a broker knows; a rich table in notebooks, text elsewhere."""
 
@@ -187,6 +200,7 @@ class ModuleTable:
                 online = "yes (this kernel)"
                 members = members or self.served[info.topic]
                 description = description or self.served_descriptions.get(info.topic)
+            online += replicas_note(info)
             members_text = ", ".join(str(m) for m in members if m)
             rows.append((info.topic, _summary(description), online, members_text))
         return rows

@@ -94,6 +94,11 @@ def subcommand_parsers() -> dict[str, MagicArgumentParser]:
     p.add_argument(
         "--allow-list", metavar="FILE", help="public keys allowed to call (signed requests only)"
     )
+    p.add_argument(
+        "--subscription",
+        metavar="NAME",
+        help="broker subscription (default backend-module, shared with other replicas)",
+    )
     return parsers
 
 

@@ -191,6 +191,7 @@ class DasfMagics(Magics, Configurable):
             key_path=args.key,
             allow_list=args.allow_list,
             require_auth=args.allow_list is not None,
+            subscription=args.subscription,
         )
         verb = "re-serving" if replaced else "serving"
         names = ", ".join(served.cell.member_names)

@@ -145,8 +145,10 @@ class DasfSession:
     ) -> ServedCell:
         """Run the cell as a module and serve it (replacing an earlier one on ``topic``).
 
-        ``security``: ``security`` (mode), ``key_path``, ``allow_list``, ``require_auth`` of
-        :class:`~dasf_jupyter.backend.BackendModule`.
+        ``security``: ``security`` (mode), ``key_path``, ``allow_list``, ``require_auth`` and
+        ``subscription`` of :class:`~dasf_jupyter.backend.BackendModule`. A cell module uses
+        the default subscription like any replica, so a second kernel (or a ``dasf serve``)
+        serving the same topic shares the calls instead of running each one twice.
         """
         from ..backend import BackendModule
 

@@ -111,6 +111,23 @@ def test_module_table_has_html_markdown_and_text():
     assert repr(ModuleTable([])) == "(no modules on this broker)"
 
 
+def test_module_table_says_when_a_topic_has_replicas_or_several_subscriptions():
+    table = ModuleTable(
+        [
+            ModuleInfo("one", None, True, consumers=1, subscriptions=1),
+            ModuleInfo("shared", None, True, consumers=3, subscriptions=1),
+            ModuleInfo("split", None, True, consumers=2, subscriptions=2),
+            ModuleInfo("reference-broker", None, None),
+        ]
+    )
+    assert [row[2] for row in table.rows()] == [
+        "yes",
+        "yes · 3 replicas sharing the calls",
+        "yes · 2 consumers in 2 subscriptions (each call runs 2×)",
+        "?",
+    ]
+
+
 def test_extension_registers_the_views_with_ipython(remote):
     _, module = remote
     start_ipython()
