@@ -17,6 +17,7 @@ from ..transport import auth_headers, check_subscription, check_topic
 from .dispatch import Dispatcher
 from .schema import ModuleSchema, load_members
 from .serve import ModuleServer, ServeHandle
+from .tracebacks import TracebackPolicy
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class BackendModule:
         *,
         max_workers: int = 4,
         queue_size: int | None = None,
-        send_traceback: bool = False,
+        send_traceback: TracebackPolicy = False,
         fragment_size: int = DEFAULT_FRAGMENT_SIZE,
         forward_output: bool = False,
         subscription: str | None = None,

@@ -26,6 +26,7 @@ from ..protocol.envelope import Envelope
 from ..protocol.fragments import Chunk, split_data
 from ..security import SecurityError
 from ..transport import BrokerUrl, ConsumerSocket, ProducerSocket
+from . import own_topics
 from .pending import PendingCall
 from .replies import log_record, progress_report, response_value
 from .reply_guard import ReplyGuard
@@ -85,6 +86,7 @@ class TopicChannel:
             target=self._read_replies, name=f"dasf-client-{topic}", daemon=True
         )
         self._reader.start()
+        own_topics.register(self.response_topic)  # our own modules may send us tracebacks
 
     @property
     def alive(self) -> bool:
@@ -253,5 +255,6 @@ class TopicChannel:
         self._shut(ConnectionLost(f"the connection was closed while calls on {self.topic!r} ran"))
         self._producer.close()
         self._consumer.close()
+        own_topics.discard(self.response_topic)
         if threading.current_thread() is not self._reader:
             self._reader.join(timeout=5)

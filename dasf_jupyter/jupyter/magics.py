@@ -187,6 +187,7 @@ class DasfMagics(Magics, Configurable):
             cell,
             self.user_ns,
             args.description,
+            traceback=args.traceback,
             security=args.security,
             key_path=args.key,
             allow_list=args.allow_list,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..client import own_topics
 from ..errors import DasfError
 from .display import ModuleTable
 from .embedded import BrokerLocation, EmbeddedBroker, broker_from_server
@@ -21,6 +22,10 @@ log = logging.getLogger(__name__)
 #: environment variables consulted when neither an argument nor %config gives a value
 TOKEN_ENV = "DASF_TOKEN"
 URL_ENV = "DASF_BROKER_URL"
+
+
+#: ``%%dasf module --traceback`` choices → the module's ``send_traceback`` policy
+TRACEBACK_POLICIES: dict[str, Any] = {"own": own_topics.is_own, "all": True, "off": False}
 
 
 class NotConnected(DasfError):
@@ -141,10 +146,13 @@ class DasfSession:
         source: str,
         namespace: dict[str, Any],
         description: str | None = None,
+        traceback: str = "own",
         **security: Any,
     ) -> ServedCell:
         """Run the cell as a module and serve it (replacing an earlier one on ``topic``).
 
+        ``traceback``: who gets the module's traceback with an error — ``"own"`` (callers of
+        this user: this kernel and the user's other kernels), ``"all"`` or ``"off"``.
         ``security``: ``security`` (mode), ``key_path``, ``allow_list``, ``require_auth`` and
         ``subscription`` of :class:`~dasf_jupyter.backend.BackendModule`. A cell module uses
         the default subscription like any replica, so a second kernel (or a ``dasf serve``)
@@ -153,8 +161,16 @@ class DasfSession:
         from ..backend import BackendModule
 
         connection = self.require()
+        if traceback not in TRACEBACK_POLICIES:
+            raise DasfError(f"traceback must be one of {sorted(TRACEBACK_POLICIES)}")
         cell = build_cell_module(topic, source, namespace, description)
-        backend = BackendModule(topic, cell.members, cell.description, **security)
+        backend = BackendModule(
+            topic,
+            cell.members,
+            cell.description,
+            send_traceback=TRACEBACK_POLICIES[traceback],
+            **security,
+        )
         with self._lock:
             self.stop(topic)
             handle = backend.serve_in_background(connection.url, self.location.token)

@@ -88,8 +88,11 @@ def test_remote_error_view_folds_the_traceback():
         traceback="Traceback ...\nZeroDivisionError",
     )
     text = remote_error_html(error)
-    assert "division by &lt;zero&gt;" in text and "<details>" in text
-    assert remote_error_markdown(error).startswith("**remote ZeroDivisionError** on `t`")
+    assert "division by &lt;zero&gt;" in text and '<details class="dasf-error-details">' in text
+    assert text.count("division by") == 1  # one line; the traceback alone is folded
+    assert "ZeroDivisionError</pre>" in text
+    markdown = remote_error_markdown(error)
+    assert markdown == "**ZeroDivisionError**: division by <zero> (remote, topic `t`)"
 
 
 def test_module_table_has_html_markdown_and_text():
