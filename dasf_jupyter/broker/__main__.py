@@ -20,7 +20,10 @@ Defaults: 127.0.0.1:8765, SQLite in the data dir, in-memory delivery, open devel
 let several broker processes serve the same topics; DASF_BROKER_SECURE, DASF_DATA_DIR,
 DASF_MAX_MESSAGE_SIZE, DASF_PING_INTERVAL, DASF_ONLINE_WINDOW, DASF_UNSERVED_TIMEOUT,
 DASF_RESPONSE_TOPIC_MAX_AGE, DASF_GC_INTERVAL, DASF_WS_COMPRESSION, DASF_REDIS_PREFIX,
-DASF_SHARE_REFERENCE_REPLICAS, DJANGO_SECRET_KEY, DASF_ALLOWED_HOSTS.
+DASF_SHARE_REFERENCE_REPLICAS, DJANGO_SECRET_KEY, DASF_ALLOWED_HOSTS, DASF_ALLOWED_ORIGINS,
+DASF_ACCESS_RECHECK_INTERVAL.
+Browsers: a websocket handshake with an Origin header is accepted only from the broker's own
+origin or an --allowed-origins entry, and only under an allowed Host name.
 Topic-creation quotas (0 = no limit): DASF_TOPIC_QUOTA_PER_CONNECTION (topics one websocket
 may create, default 50), DASF_TOPIC_QUOTA_PER_USER (topics one user may own, default 1000),
 DASF_TOPIC_QUOTA_ANONYMOUS (topics all anonymous callers together may own, default 5000;
@@ -63,6 +66,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest websocket message accepted (env DASF_MAX_MESSAGE_SIZE, default 64 MiB)",
     )
     parser.add_argument(
+        "--allowed-origins",
+        metavar="ORIGINS",
+        help="comma-separated web origins (scheme://host[:port]) whose pages may open "
+        "websockets here, '*' for any (env DASF_ALLOWED_ORIGINS; default: none besides the "
+        "broker's own origin; clients that are not browsers are not affected)",
+    )
+    parser.add_argument(
+        "--allowed-hosts",
+        metavar="HOSTS",
+        help="comma-separated host names the broker answers to (env DASF_ALLOWED_HOSTS; "
+        "default: the --host name and localhost's names)",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=["critical", "error", "warning", "info", "debug"],
@@ -82,6 +98,7 @@ def _manage_options(args: list[str]) -> tuple[str | None, list[str]]:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``dasf-broker``."""
+    from .origins import parse_origins
     from .server import configure_environment, manage, serve
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -95,7 +112,19 @@ def main(argv: list[str] | None = None) -> None:
     options = build_parser().parse_args(args)
     if options.max_message_size is not None and options.max_message_size < 1024:
         build_parser().error("--max-message-size must be at least 1024 bytes")
-    configure_environment(options.data_dir, options.secure, options.max_message_size)
+    if options.allowed_origins is not None:
+        try:
+            parse_origins(options.allowed_origins)
+        except ValueError as exc:
+            build_parser().error(f"--allowed-origins: {exc}")
+    configure_environment(
+        options.data_dir,
+        options.secure,
+        options.max_message_size,
+        listen_host=options.host,
+        allowed_origins=options.allowed_origins,
+        allowed_hosts=options.allowed_hosts,
+    )
     serve(options.host, options.port, options.log_level)
 
 

@@ -76,7 +76,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
       const text =
         kind === 'form'
           ? formMagic(member)
-          : codeSnippet(member, model.broker?.url ?? '', Boolean(model.broker?.token));
+          : codeSnippet(
+              member,
+              model.broker?.url ?? '',
+              Boolean(model.broker?.token) || Boolean(model.broker?.tokenRequired)
+            );
       insertIntoNotebook(app, tracker, text);
     };
 
