@@ -18,7 +18,8 @@ Run the DASF message broker (Django + Channels, served by uvicorn).
 Defaults: 127.0.0.1:8765, SQLite in the data dir, in-memory delivery, open development mode
 (anonymous may create and use topics). Environment: DATABASE_URL (PostgreSQL) and REDIS_URL
 let several broker processes serve the same topics; DASF_BROKER_SECURE, DASF_DATA_DIR,
-DASF_MAX_MESSAGE_SIZE, DASF_PING_INTERVAL, DASF_ONLINE_WINDOW, DASF_UNSERVED_TIMEOUT,
+DASF_MAX_MESSAGE_SIZE, DASF_MAX_BACKLOG_BYTES (undelivered data per subscription, default
+512 MiB), DASF_MAX_BACKLOG_TOTAL, DASF_PING_INTERVAL, DASF_ONLINE_WINDOW, DASF_UNSERVED_TIMEOUT,
 DASF_RESPONSE_TOPIC_MAX_AGE, DASF_GC_INTERVAL, DASF_WS_COMPRESSION, DASF_REDIS_PREFIX,
 DASF_SHARE_REFERENCE_REPLICAS, DJANGO_SECRET_KEY, DASF_ALLOWED_HOSTS, DASF_ALLOWED_ORIGINS,
 DASF_ACCESS_RECHECK_INTERVAL.
@@ -79,6 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
         "default: the --host name and localhost's names)",
     )
     parser.add_argument(
+        "--max-backlog-total",
+        metavar="BYTES",
+        type=int,
+        help="undelivered data the broker holds across all subscriptions; the largest "
+        "backlogs are cut off first, a publish that finds no room is refused "
+        "(env DASF_MAX_BACKLOG_TOTAL, default 512 MiB)",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=["critical", "error", "warning", "info", "debug"],
@@ -112,6 +121,8 @@ def main(argv: list[str] | None = None) -> None:
     options = build_parser().parse_args(args)
     if options.max_message_size is not None and options.max_message_size < 1024:
         build_parser().error("--max-message-size must be at least 1024 bytes")
+    if options.max_backlog_total is not None and options.max_backlog_total < 1024:
+        build_parser().error("--max-backlog-total must be at least 1024 bytes")
     if options.allowed_origins is not None:
         try:
             parse_origins(options.allowed_origins)
@@ -124,6 +135,7 @@ def main(argv: list[str] | None = None) -> None:
         listen_host=options.host,
         allowed_origins=options.allowed_origins,
         allowed_hosts=options.allowed_hosts,
+        max_backlog_total=options.max_backlog_total,
     )
     serve(options.host, options.port, options.log_level)
 

@@ -27,6 +27,7 @@ class BrokerRuntime:
             settings.DASF_REDIS_PREFIX,
             settings.DASF_UNSERVED_TIMEOUT,
             settings.DASF_MAX_BACKLOG_BYTES,
+            settings.DASF_MAX_BACKLOG_TOTAL,
         )
         self.inflight = InFlightRequests()
         self.hold = UnservedHold(

@@ -26,6 +26,7 @@ def configure_environment(
     listen_host: str | None = None,
     allowed_origins: str | None = None,
     allowed_hosts: str | None = None,
+    max_backlog_total: int | None = None,
 ) -> None:
     """Put command-line choices into the environment the settings module reads."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
@@ -41,6 +42,8 @@ def configure_environment(
         os.environ["DASF_ALLOWED_ORIGINS"] = allowed_origins
     if allowed_hosts is not None:
         os.environ["DASF_ALLOWED_HOSTS"] = allowed_hosts
+    if max_backlog_total is not None:
+        os.environ["DASF_MAX_BACKLOG_TOTAL"] = str(int(max_backlog_total))
 
 
 def setup_django(migrate: bool = True) -> None:
@@ -90,13 +93,14 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log_level: str = "
 
     setup_django(migrate=True)
     from .asgi import application  # import errors surface here, before the port is bound
+    from .oversize import DrainingWebSocketProtocol
     from .redaction import redact_all_handlers
 
     config = uvicorn.Config(
         application,
         host=host,
         port=port,
-        ws="websockets-sansio",
+        ws=DrainingWebSocketProtocol,  # websockets-sansio, with a readable 1009 close
         ws_max_size=settings.DASF_MAX_MESSAGE_SIZE,
         ws_per_message_deflate=settings.DASF_WS_COMPRESSION,
         ws_ping_interval=20.0,

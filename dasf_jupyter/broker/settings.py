@@ -60,6 +60,9 @@ DASF_UNSERVED_MAX_COUNT = int(_env_number("DASF_UNSERVED_MAX_COUNT", 1000))
 DASF_UNSERVED_MAX_BYTES = int(_env_number("DASF_UNSERVED_MAX_BYTES", 256 * 1024 * 1024))
 #: a subscription this many characters behind is cut off and its consumers closed (memory hub)
 DASF_MAX_BACKLOG_BYTES = int(_env_number("DASF_MAX_BACKLOG_BYTES", 512 * 1024 * 1024))
+#: all subscriptions together (per broker process; with Redis: all queues of the prefix);
+#: the largest backlogs are cut off first (broker/backlog.py)
+DASF_MAX_BACKLOG_TOTAL = int(_env_number("DASF_MAX_BACKLOG_TOTAL", 512 * 1024 * 1024))
 #: after a backend's consumer socket closes cleanly, its unanswered requests get an error
 #: response once this many seconds passed without their answer (at once after a crash)
 DASF_ORPHAN_GRACE = _env_number("DASF_ORPHAN_GRACE", 30.0)
