@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 #: environment variables consulted when neither an argument nor %config gives a value
 TOKEN_ENV = "DASF_TOKEN"
 URL_ENV = "DASF_BROKER_URL"
+#: set to SERVER_SOURCE by the jupyter-server extension next to the URL_ENV it announces
+SOURCE_ENV = "DASF_BROKER_SOURCE"
+SERVER_SOURCE = "jupyter-server"
 
 
 class NotConnected(DasfError):
@@ -62,7 +65,9 @@ class DasfSession:
         if url:
             return BrokerLocation(url, token, "given")
         if os.environ.get(URL_ENV):
-            return BrokerLocation(os.environ[URL_ENV], token, URL_ENV)
+            # the jupyter-server extension hands its broker to kernels through the environment
+            source = "jupyter-server" if os.environ.get(SOURCE_ENV) == SERVER_SOURCE else URL_ENV
+            return BrokerLocation(os.environ[URL_ENV], token, source)
         found = broker_from_server()
         if found is not None:
             return BrokerLocation(found.url, token or found.token, found.source)
@@ -81,8 +86,11 @@ class DasfSession:
         :func:`~dasf_jupyter.client.connect`.
         """
         from ..client import connect
+        from ..client.probe import check_broker
 
         location = self.locate(url, token)
+        # a broker that does not answer is an error now, not at the first call
+        check_broker(location.url, location.token)
         connection = connect(location.url, location.token, timeout=timeout, **security)
         with self._lock:
             old, self.connection, self.location = self.connection, connection, location
