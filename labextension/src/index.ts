@@ -76,7 +76,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
       const text =
         kind === 'form'
           ? formMagic(member)
-          : codeSnippet(member, model.broker?.url ?? '', Boolean(model.broker?.token));
+          : codeSnippet(
+              member,
+              model.broker?.url ?? '',
+              Boolean(model.broker?.token),
+              Boolean(model.broker?.viaServer)
+            );
       insertIntoNotebook(app, tracker, text);
     };
 

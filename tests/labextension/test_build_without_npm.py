@@ -77,3 +77,42 @@ def test_editable_install_without_npm_works(tmp_path):
     )
     # the module's imports need the dependencies (not installed here): its file is enough
     assert str(source / "dasf_jupyter") in found.stdout + found.stderr
+
+
+def dockerfile_copies(dockerfile: str) -> list[tuple[list[str], str]]:
+    """``(sources, destination)`` of each ``COPY`` line of the Dockerfile."""
+    copies = []
+    for line in dockerfile.splitlines():
+        words = line.split()
+        if words[:1] == ["COPY"] and not any(w.startswith("--") for w in words):
+            copies.append((words[1:-1], words[-1]))
+    return copies
+
+
+def test_the_dockerfile_s_build_context_builds_without_npm(tmp_path):
+    """What the Dockerfile copies into a Node-less image is enough to build the package."""
+    import shutil
+
+    source = clean_checkout(tmp_path / "checkout")
+    context = tmp_path / "app"
+    context.mkdir()
+    for sources, destination in dockerfile_copies((source / "Dockerfile").read_text()):
+        for name in sources:
+            target = context / destination
+            if destination.endswith("/"):  # into that folder, under the source's own name
+                target = target / (source / name).name
+            if (source / name).is_dir():
+                shutil.copytree(source / name, target)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source / name, target)
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "-w", str(tmp_path / "dist")]
+        + [str(context)],
+        env=without_npm(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    assert list((tmp_path / "dist").glob("dasf_jupyter-*.whl"))
