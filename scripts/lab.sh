@@ -31,5 +31,7 @@ if [ "$(id -u)" = "0" ]; then
 fi
 
 export DASF_EMBEDDED_BROKER=1  # the server extension starts a broker and stops it on exit
+# kernels inherit PATH: `!dasf keygen` in a notebook finds the project's commands
+export PATH="$PWD/.venv/bin:$PATH"
 exec .venv/bin/jupyter lab notebooks/basic.ipynb \
   "--ServerApp.jpserver_extensions=dasf_jupyter.jupyter.server=True" "${lab_args[@]}" "$@"

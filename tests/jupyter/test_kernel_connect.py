@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -67,5 +68,20 @@ def test_connect_names_the_jupyter_server_s_broker(tmp_path, kernel_env, broker_
         started.run("%load_ext dasf_jupyter")
         out = stdout(started.run("%dasf connect"))
         assert out.strip() == f"connected to {broker_url} — the broker of the Jupyter server"
+    finally:
+        started.stop()
+
+
+def test_the_kernel_finds_the_dasf_command_without_the_virtualenv_on_path(tmp_path, kernel_env):
+    # scripts/lab.sh's situation before it exported PATH: .venv/bin/jupyter, PATH without it
+    venv_bin = os.path.dirname(sys.executable)
+    path = [p for p in kernel_env.get("PATH", "").split(os.pathsep) if p != venv_bin]
+    env = {**kernel_env, "PATH": os.pathsep.join(path)}
+    started = Kernel(tmp_path, env)
+    try:
+        started.run("%load_ext dasf_jupyter")
+        out = stdout(started.run("!dasf keygen --comment alice --out alice.pem"))
+        assert "command not found" not in out
+        assert (tmp_path / "alice.pem").exists() and (tmp_path / "alice.pem.pub").exists(), out
     finally:
         started.stop()

@@ -26,8 +26,12 @@ def isolated_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         JUPYTER_RUNTIME_DIR=str(tmp_path / "jupyter-runtime"),
         DASF_EMBEDDED_DIR=str(tmp_path / "embedded"),
         MPLBACKEND="module://matplotlib_inline.backend_inline",
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
     )
+    # PATH as the caller has it, without this virtualenv: scripts/lab.sh starts
+    # .venv/bin/jupyter the same way, so a notebook's `!dasf ...` must work without help
+    venv_bin = str(Path(sys.executable).parent)
+    entries = env.get("PATH", "").split(os.pathsep)
+    env["PATH"] = os.pathsep.join(p for p in entries if p != venv_bin)
     env.update(extra)
     return env
 
