@@ -25,6 +25,7 @@ from ..protocol import (
 from ..protocol.envelope import Envelope
 from ..protocol.fragments import Chunk, split_data
 from ..transport import BrokerUrl, ConsumerSocket, ProducerSocket
+from .hints import not_served_hint
 from .pending import PendingCall
 from .replies import log_record, progress_report, response_value
 
@@ -140,8 +141,7 @@ class TopicChannel:
             call.fail(
                 ModuleNotServed(
                     f"no backend module is connected to topic {self.topic!r} (the broker "
-                    "reports no consumer); start one with "
-                    f"`dasf serve <file.py> --topic {self.topic} --url <broker url>`"
+                    f"reports no consumer); {not_served_hint(self.topic)}"
                 )
             )
 

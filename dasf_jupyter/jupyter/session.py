@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..client.hints import default_hint, register_hint
 from ..errors import DasfError
 from .display import ModuleTable
 from .embedded import BrokerLocation, EmbeddedBroker, broker_from_server
@@ -55,7 +56,10 @@ class DasfSession:
         self.connection: Any = None  # client Connection
         self.location: BrokerLocation | None = None
         self.served: dict[str, ServedCell] = {}
+        #: topics this kernel served from a cell and stopped (for ModuleNotServed hints)
+        self.stopped: set[str] = set()
         self._lock = threading.RLock()
+        self._remove_hint = register_hint(self.not_served_hint)
 
     # -- connection ---------------------------------------------------------------------
 
@@ -143,6 +147,19 @@ class DasfSession:
 
     # -- cell modules -------------------------------------------------------------------
 
+    def not_served_hint(self, topic: str) -> str:
+        """What to do when ``topic`` is not served, as seen from this kernel's notebook."""
+        cell = f"`%%dasf module {topic}` cell"
+        served = self.served.get(topic)
+        if served is not None and not served.running:
+            return f"its cell module in this kernel is no longer running: re-run its {cell}"
+        if topic in self.stopped:
+            return f"this kernel served it from a cell and stopped it: re-run its {cell}"
+        return (
+            f"serve it from a notebook cell starting with `%%dasf module {topic}`, or "
+            f"{default_hint(topic)}"
+        )
+
     def serve_cell(
         self,
         topic: str,
@@ -163,6 +180,7 @@ class DasfSession:
         backend = BackendModule(topic, cell.members, cell.description, **security)
         with self._lock:
             self.stop(topic)
+            self.stopped.discard(topic)
             handle = backend.serve_in_background(connection.url, self.location.token)
             fingerprint = backend.security.info().fingerprint
             served = self.served[topic] = ServedCell(cell, handle, fingerprint)
@@ -172,6 +190,8 @@ class DasfSession:
         """Stop serving ``topic``; ``False`` if this kernel did not serve it."""
         with self._lock:
             served = self.served.pop(topic, None)
+            if served is not None:
+                self.stopped.add(topic)
         if served is None:
             return False
         served.handle.stop(timeout)
@@ -197,6 +217,7 @@ class DasfSession:
 
     def shutdown(self) -> None:
         """Stop everything this kernel started (idempotent; called at exit and unload)."""
+        self._remove_hint()
         for step in (self.stop_all, self.disconnect, self.embedded.stop):
             try:
                 step()
