@@ -101,3 +101,24 @@ def _zombie(pid: int) -> bool:
     except OSError:
         return True
     return stat.rpartition(")")[2].split()[0] == "Z"
+
+
+def untrusted_notebooks(env: dict[str, str]) -> list[str]:
+    """Shipped notebooks that Jupyter, in ``env``'s data folder, would open untrusted."""
+    code = (
+        "import nbformat, pathlib, sys\n"
+        "from nbformat.sign import NotebookNotary\n"
+        "notary = NotebookNotary()\n"
+        "for p in sorted(pathlib.Path(sys.argv[1]).glob('*.ipynb')):\n"
+        "    if not notary.check_signature(nbformat.read(p, as_version=4)):\n"
+        "        print(p.name)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(NOTEBOOKS)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.split()

@@ -8,7 +8,14 @@ import sys
 
 import pytest
 
-from tests.notebooks.nbtools import NOTEBOOKS, ROOT, isolated_env, run_nbval, wait_until_gone
+from tests.notebooks.nbtools import (
+    NOTEBOOKS,
+    ROOT,
+    isolated_env,
+    run_nbval,
+    untrusted_notebooks,
+    wait_until_gone,
+)
 
 BINDER = ROOT / "binder"
 
@@ -75,6 +82,8 @@ def test_post_build_enables_the_server_extension_and_notebooks_run_through_start
     config_part = (listed.stdout + listed.stderr).split(env["JUPYTER_CONFIG_DIR"])[1]
     assert "dasf_jupyter.jupyter.server" in config_part.split("Config dir:")[0]
     assert "enabled" in config_part.split("Config dir:")[0]
+    # a Binder user's first screen: saved forms and rich outputs render, nothing to re-run
+    assert untrusted_notebooks(env) == []
     if (ROOT / "dasf_jupyter" / "labextension" / "package.json").exists():
         link = tmp_path / "jupyter-data" / "labextensions" / "dasf-jupyter-labextension"
         assert (link / "package.json").exists()
