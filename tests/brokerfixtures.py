@@ -61,7 +61,9 @@ def scaleout_services() -> tuple[str, str]:
 
 
 @contextmanager
-def scaled_out_brokers(tmp: Path, name: str) -> Iterator[tuple[BrokerProcess, BrokerProcess]]:
+def scaled_out_brokers(
+    tmp: Path, name: str, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[BrokerProcess, BrokerProcess]]:
     """Brokers A and B on a fresh PostgreSQL database and Redis key prefix; removed after."""
     import psycopg
     import redis
@@ -75,6 +77,7 @@ def scaled_out_brokers(tmp: Path, name: str) -> Iterator[tuple[BrokerProcess, Br
         "DATABASE_URL": postgres_url.rsplit("/", 1)[0] + f"/{db_name}",
         "REDIS_URL": redis_url,
         "DASF_REDIS_PREFIX": prefix,
+        **(extra_env or {}),
     }
     a = BrokerProcess(data_dir=tmp / "a", env=env)
     b = BrokerProcess(data_dir=tmp / "b", env=env)

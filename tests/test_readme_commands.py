@@ -38,6 +38,20 @@ COVERED_BY = {
         "tests/security/test_wired_cli.py::"
         "test_keygen_then_serve_encrypted_required_with_an_allow_list",
     ),
+    **dict.fromkeys(
+        [
+            "dasf-broker manage dasf_user create alice",
+            "dasf-broker manage dasf_user create bob",
+            "dasf-broker manage dasf_token create alice --name backend",
+            "dasf-broker manage dasf_token create bob --name laptop",
+            "dasf-broker manage dasf_topic create climate --owner alice",
+            "dasf-broker manage dasf_grant bob climate --produce",
+            "dasf-broker manage dasf_revoke bob climate --produce",
+            "dasf-broker manage dasf_token revoke 2",
+            "dasf-broker manage dasf_topic create climate --owner alice --force",
+        ],
+        "tests/broker/test_readme_management.py::test_readme_management_commands_do_what_they_say",
+    ),
 }
 
 

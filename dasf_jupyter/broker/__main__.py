@@ -21,6 +21,13 @@ let several broker processes serve the same topics; DASF_BROKER_SECURE, DASF_DAT
 DASF_MAX_MESSAGE_SIZE, DASF_PING_INTERVAL, DASF_ONLINE_WINDOW, DASF_UNSERVED_TIMEOUT,
 DASF_RESPONSE_TOPIC_MAX_AGE, DASF_GC_INTERVAL, DASF_WS_COMPRESSION, DASF_REDIS_PREFIX,
 DJANGO_SECRET_KEY, DASF_ALLOWED_HOSTS.
+Topic-creation quotas (0 = no limit): DASF_TOPIC_QUOTA_PER_CONNECTION (topics one websocket
+may create, default 50), DASF_TOPIC_QUOTA_PER_USER (topics one user may own, default 1000),
+DASF_TOPIC_QUOTA_ANONYMOUS (topics all anonymous callers together may own, default 5000;
+reply topics count in the hour after their creation only);
+`dasf-broker manage dasf_topic create NAME --force` takes a squatted name over.
+DASF_RESPONSE_TOPIC_CLAIM_WINDOW (default 60 s): how long a topic subscribed to before its
+request topic existed may still become its creator's reply topic (docs/security-model.md).
 Websocket routes: /ws/<topic> (produce), /ws/<topic>/<subscription> (consume),
 /ws/status-ping, and the Pulsar-style /ws/v2/producer|consumer/... aliases.
 HTTP: /api/topics/ (discovery), /admin/ (Django admin).

@@ -20,10 +20,18 @@ class TopicPermissionInline(admin.TabularInline):
 
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
-    list_display = ["name", "is_public", "online", "last_pong", "owner", "is_response_topic"]
-    list_filter = ["is_public", "is_response_topic"]
+    list_display = [
+        "name",
+        "is_public",
+        "online",
+        "last_pong",
+        "owner",
+        "owned_by_anonymous",
+        "is_response_topic",
+    ]
+    list_filter = ["is_public", "is_response_topic", "owned_by_anonymous"]
     search_fields = ["name", "description", "owner__username"]
-    readonly_fields = ["created", "last_used", "last_ping", "last_pong"]
+    readonly_fields = ["created", "last_used", "last_ping", "last_pong", "claimable_until"]
     raw_id_fields = ["source_topic"]
     autocomplete_fields = ["owner"]
     inlines = [TopicPermissionInline]
@@ -31,6 +39,11 @@ class TopicAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description="online")
     def online(self, topic: Topic) -> bool:
         return is_online(topic)
+
+    def save_model(self, request: HttpRequest, obj: Topic, form: Any, change: bool) -> None:
+        if obj.owner_id is not None:  # an admin gave it an owner: no longer anonymous's
+            obj.owned_by_anonymous = False
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(TopicPermission)

@@ -61,7 +61,18 @@ class Topic(models.Model):
         on_delete=models.SET_NULL,
         related_name="dasf_topics",
     )
+    owned_by_anonymous = models.BooleanField(
+        default=False,
+        help_text="Created by an anonymous caller. Only a response topic's anonymous owner "
+        "gets rights from it; a missing owner never matches anyone.",
+    )
     is_response_topic = models.BooleanField(default=False)
+    claimable_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Created by a subscription before its request topic existed: until then, "
+        "its creator's first request may make it that request's response topic.",
+    )
     source_topic = models.ForeignKey(
         "self",
         null=True,

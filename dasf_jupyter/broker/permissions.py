@@ -12,6 +12,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .models import Topic, TopicPermission, topic_name_error
+from .quotas import CreationQuota
+from .response_topics import claim_deadline, existing_source, naming_refusal, source_candidates
 
 # a refused connection may retry; re-check the DB after this many seconds, not per message
 REFUSAL_CACHE_SECONDS = 5.0
@@ -24,11 +26,29 @@ def is_secure() -> bool:
     return bool(getattr(settings, "DASF_BROKER_SECURE", False))
 
 
+#: what a caller without a token on a secure broker is told, whatever it tried
+TOKEN_REQUIRED = "this broker requires a token (see `dasf-broker manage dasf_token create`)"
+
+
 def describe_user(user: Any) -> str:
     """Name a user for refusal texts."""
     if user is None or not user.is_authenticated:
         return "anonymous user"
     return f"user {user.get_username()!r}"
+
+
+def _anonymous_in_secure_mode(user: Any) -> bool:
+    return is_secure() and not user.is_authenticated
+
+
+def _refused(user: Any, action: str, name: str) -> str:
+    """The refusal of ``action`` ("produce to", "consume") on topic ``name``."""
+    if _anonymous_in_secure_mode(user):
+        return (
+            f"{TOKEN_REQUIRED}; anonymous callers may only call public topics "
+            f"(refused: {action} topic {name!r})"
+        )
+    return f"{describe_user(user)} may not {action} topic {name!r}"
 
 
 def may_create_topics(user: Any) -> bool:
@@ -45,8 +65,22 @@ def _grant(user: Any, topic: Topic, right: str) -> bool:
     ).exists()
 
 
+def _created_by(user: Any, topic: Topic) -> bool:
+    """Whether ``user`` created ``topic``; a missing owner matches nobody, anonymous included."""
+    if user.is_authenticated:
+        return topic.owner_id is not None and topic.owner_id == user.pk
+    return topic.owner_id is None and topic.owned_by_anonymous
+
+
 def _is_owner(user: Any, topic: Topic) -> bool:
-    return user.is_authenticated and topic.owner_id == user.pk
+    """Owner rights; anonymous callers own only the response topics they created."""
+    if not user.is_authenticated and not topic.is_response_topic:
+        return False
+    return _created_by(user, topic)
+
+
+def _owned_by_anonymous(topic: Topic) -> bool:
+    return topic.owner_id is None and topic.owned_by_anonymous
 
 
 def may_consume_topic(user: Any, topic: Topic) -> bool:
@@ -54,7 +88,7 @@ def may_consume_topic(user: Any, topic: Topic) -> bool:
     if user.is_authenticated and user.is_superuser:
         return True
     if topic.is_response_topic:
-        if topic.owner_id is None:
+        if _owned_by_anonymous(topic):
             # anonymous requesters: anywhere in open mode, of public topics in secure mode;
             # the random name is the capability
             source = topic.source_topic
@@ -106,133 +140,148 @@ def visible_topics(user: Any) -> QuerySet[Topic]:
     return topics.filter(visible)
 
 
-def get_or_create_topic(user: Any, name: str) -> tuple[Topic | None, str | None]:
-    """Return the topic ``name``, creating it (owned by ``user``) if ``user`` may create topics."""
-    error = topic_name_error(name)
-    if error:
-        return None, error
-    topic = Topic.objects.select_related("source_topic").filter(name=name).first()
-    if topic is not None:
-        return topic, None
-    if not may_create_topics(user):
-        return (
-            None,
-            f"topic {name!r} does not exist and {describe_user(user)} may not create topics",
-        )
-    owner = user if user.is_authenticated else None
+def _ownership(user: Any) -> dict[str, Any]:
+    """Owner fields of a topic ``user`` creates."""
+    if user.is_authenticated:
+        return {"owner": user, "owned_by_anonymous": False}
+    return {"owner": None, "owned_by_anonymous": True}
+
+
+def _create(
+    user: Any, name: str, quota: CreationQuota | None, **fields: Any
+) -> tuple[Topic | None, str | None]:
+    """Create topic ``name`` for ``user`` within its quota; the existing one if raced."""
+    quota = quota or CreationQuota(user)
+    refusal = quota.refusal(name)
+    if refusal:
+        return None, refusal
     try:
         with transaction.atomic():
-            topic = Topic.objects.create(name=name, owner=owner, last_used=timezone.now())
+            topic = Topic.objects.create(
+                name=name, last_used=timezone.now(), **_ownership(user), **fields
+            )
     except IntegrityError:  # created concurrently by another connection
-        topic = Topic.objects.get(name=name)
+        return Topic.objects.select_related("source_topic").get(name=name), None
+    quota.count()
     return topic, None
 
 
-def produce_refusal(user: Any, name: str) -> str | None:
+def _existing(name: str) -> Topic | None:
+    return Topic.objects.select_related("source_topic").filter(name=name).first()
+
+
+def get_or_create_topic(
+    user: Any, name: str, quota: CreationQuota | None = None, *, claimable: bool = False
+) -> tuple[Topic | None, str | None]:
+    """Return the topic ``name``, creating it (owned by ``user``) if ``user`` may create topics.
+
+    ``claimable``: created by a subscription before its request topic exists; the creator's
+    first request may turn it into its response topic within the claim window.
+    """
+    error = topic_name_error(name)
+    if error:
+        return None, error
+    topic = _existing(name)
+    if topic is not None:
+        return topic, None
+    if not may_create_topics(user):  # anonymous on a secure broker
+        return None, _refused(user, "create", name)
+    deadline = claim_deadline() if claimable and source_candidates(name) else None
+    return _create(user, name, quota, claimable_until=deadline)
+
+
+def produce_refusal(user: Any, name: str, quota: CreationQuota | None = None) -> str | None:
     """None if ``user`` may produce to topic ``name`` (creating it if allowed), else why not."""
-    topic, error = get_or_create_topic(user, name)
+    topic, error = get_or_create_topic(user, name, quota)
     if topic is None:
         return error
     if may_produce_topic(user, topic):
         return None
-    return f"{describe_user(user)} may not produce to topic {name!r}"
+    return _refused(user, "produce to", name)
 
 
-def _public_source_for(name: str) -> Topic | None:
-    """The public topic ``name`` looks like a response topic of (``<source>_<random>``)."""
-    prefixes = [name[:i] for i, char in enumerate(name) if char == "_" and i > 0]
-    if not prefixes:
-        return None
-    candidates = Topic.objects.filter(name__in=prefixes, is_public=True, is_response_topic=False)
-    return candidates.order_by("-name").first()
+def _subscribed_topic(
+    user: Any, name: str, quota: CreationQuota | None
+) -> tuple[Topic | None, str | None]:
+    """Create the topic a subscription names: ``<existing topic>_<suffix>`` is a response topic.
 
-
-def _anonymous_response_topic(name: str) -> Topic | None:
-    """Secure mode: let anonymous callers of a public topic subscribe to their response topic.
-
-    Clients subscribe before their first request names the response topic, so the topic is
-    created here, already as a response topic (it is never an ordinary topic anonymous owns).
+    Clients subscribe before their first request names the response topic, so it is created
+    here, already as a response topic owned by the subscriber (anonymous included); it is
+    never an ordinary topic that a request would have to convert.
     """
-    if topic_name_error(name) or Topic.objects.filter(name=name).exists():
-        return None
-    source = _public_source_for(name)
+    anonymous_secure = _anonymous_in_secure_mode(user)
+    source = existing_source(name, public_only=anonymous_secure)
     if source is None:
-        return None
-    topic, _ = Topic.objects.get_or_create(
-        name=name,
-        defaults={"is_response_topic": True, "source_topic": source, "last_used": timezone.now()},
-    )
-    return topic
+        return get_or_create_topic(user, name, quota, claimable=True)
+    return _create(user, name, quota, is_response_topic=True, source_topic=source)
 
 
-def consume_refusal(user: Any, name: str) -> str | None:
+def consume_refusal(user: Any, name: str, quota: CreationQuota | None = None) -> str | None:
     """None if ``user`` may consume topic ``name`` (creating it if allowed), else why not."""
-    if is_secure() and not user.is_authenticated:
-        topic = _anonymous_response_topic(name)
-        if topic is not None:
-            return None if may_consume_topic(user, topic) else _consume_refused(user, name)
-    topic, error = get_or_create_topic(user, name)
-    if topic is None:
+    error = topic_name_error(name)
+    if error:
         return error
+    topic = _existing(name)
+    if topic is None:
+        topic, error = _subscribed_topic(user, name, quota)
+        if topic is None:
+            return error
     if may_consume_topic(user, topic):
         return None
-    return _consume_refused(user, name)
+    return _refused(user, "consume", name)
 
 
-def _consume_refused(user: Any, name: str) -> str:
-    return f"{describe_user(user)} may not consume topic {name!r}"
+def response_topic_refusal(
+    user: Any, source_name: str, response_name: str, quota: CreationQuota | None = None
+) -> str | None:
+    """Create, or check that ``user`` owns, the response topic ``response_name``.
 
-
-def response_topic_refusal(user: Any, source_name: str, response_name: str) -> str | None:
-    """Create or claim ``response_name`` as ``user``'s response topic for ``source_name``."""
+    It must be named ``<source_name>_<suffix>``; an existing ordinary topic is never turned
+    into a response topic (except one its creator subscribed to moments before, see
+    :data:`~.response_topics.DEFAULT_CLAIM_WINDOW`).
+    """
     error = topic_name_error(response_name)
     if error:
         return f"response topic: {error}"
     source = Topic.objects.filter(name=source_name).first()
     if source is None:
         return f"source topic {source_name!r} does not exist"
-    if response_name == source_name:
-        return "a topic cannot be its own response topic"
-    owner = user if user.is_authenticated else None
-    with transaction.atomic():
-        topic, created = Topic.objects.select_for_update().get_or_create(
-            name=response_name,
-            defaults={
-                "owner": owner,
-                "is_response_topic": True,
-                "source_topic": source,
-                "last_used": timezone.now(),
-            },
+    refusal = naming_refusal(source_name, response_name)
+    if refusal:
+        return refusal
+    topic = _existing(response_name)
+    if topic is None:
+        topic, error = _create(
+            user, response_name, quota, is_response_topic=True, source_topic=source
         )
-        if created:
-            return None
-        if topic.owner_id != (owner.pk if owner else None):
-            return (
-                f"response topic {response_name!r} belongs to someone else; "
-                f"{describe_user(user)} may not use it"
-            )
-        if not topic.is_response_topic:
-            # the requester usually subscribes before its first request, which created the
-            # topic as an ordinary one: turn it into the response topic now
-            Topic.objects.filter(pk=topic.pk).update(is_response_topic=True, source_topic=source)
-        elif topic.source_topic_id != source.pk and owner is not None:
-            _let_consumers_produce(source, topic)
-    return None
+        if topic is None:
+            return error
+    return _reuse_refusal(user, topic, source)
 
 
-def _let_consumers_produce(source: Topic, response: Topic) -> None:
-    """A response topic shared by several sources: its extra backends get produce rows."""
-    consumers = set(
-        TopicPermission.objects.filter(topic=source, can_consume=True).values_list(
-            "user_id", flat=True
-        )
+def _reuse_refusal(user: Any, topic: Topic, source: Topic) -> str | None:
+    """None if the existing ``topic`` is (or may become) ``user``'s response topic."""
+    name = topic.name
+    not_a_response_topic = (
+        f"topic {name!r} exists and is not a response topic; a request cannot make it one "
+        f"(use a new '{source.name}_<random suffix>')"
     )
-    if source.owner_id is not None:
-        consumers.add(source.owner_id)
-    for user_id in consumers:
-        TopicPermission.objects.update_or_create(
-            topic=response, user_id=user_id, defaults={"can_produce": True}
+    claimable = topic.claimable_until is not None and topic.claimable_until > timezone.now()
+    if not topic.is_response_topic and not claimable:
+        return not_a_response_topic
+    if not _created_by(user, topic):
+        return (
+            f"response topic {name!r} belongs to someone else; "
+            f"{describe_user(user)} may not use it"
         )
+    if topic.is_response_topic:
+        if topic.source_topic_id != source.pk:
+            Topic.objects.filter(pk=topic.pk).update(source_topic=source)
+        return None
+    claimed = Topic.objects.filter(
+        pk=topic.pk, is_response_topic=False, claimable_until__gt=timezone.now()
+    ).update(is_response_topic=True, source_topic=source, claimable_until=None)
+    return None if claimed else not_a_response_topic
 
 
 class TopicAccess:
@@ -240,6 +289,7 @@ class TopicAccess:
 
     def __init__(self, user: Any) -> None:
         self.user = user
+        self.quota = CreationQuota(user)  # topics this connection may still create
         # (action, topic...) -> (refusal or None, expiry monotonic time or None = forever)
         self._cache: dict[tuple[str, ...], tuple[str | None, float | None]] = {}
 
@@ -265,7 +315,7 @@ class TopicAccess:
         now = time.monotonic()
         if cached is not None and (cached[1] is None or cached[1] > now):
             return cached[0]
-        refusal = await database_sync_to_async(rule)(self.user, *args)
+        refusal = await database_sync_to_async(rule)(self.user, *args, quota=self.quota)
         # grants are stable for a connection's lifetime; refusals may be lifted by an admin
         expiry = None if refusal is None else now + REFUSAL_CACHE_SECONDS
         if len(self._cache) >= MAX_CACHED_DECISIONS:

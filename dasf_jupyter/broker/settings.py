@@ -64,6 +64,14 @@ DASF_ORPHAN_GRACE = _env_number("DASF_ORPHAN_GRACE", 30.0)
 #: response topics unused this long are deleted; checked every DASF_GC_INTERVAL s (0 = never)
 DASF_RESPONSE_TOPIC_MAX_AGE = _env_number("DASF_RESPONSE_TOPIC_MAX_AGE", 24 * 3600.0)
 DASF_GC_INTERVAL = _env_number("DASF_GC_INTERVAL", 3600.0)
+#: topic-creation quotas (broker/quotas.py; 0 = no limit): topics one websocket may create,
+#: topics one user may own, topics all anonymous callers together may own
+DASF_TOPIC_QUOTA_PER_CONNECTION = int(_env_number("DASF_TOPIC_QUOTA_PER_CONNECTION", 50))
+DASF_TOPIC_QUOTA_PER_USER = int(_env_number("DASF_TOPIC_QUOTA_PER_USER", 1000))
+DASF_TOPIC_QUOTA_ANONYMOUS = int(_env_number("DASF_TOPIC_QUOTA_ANONYMOUS", 5000))
+#: a topic subscribed to before its request topic existed may become its creator's response
+#: topic (by the creator's first request) for this many seconds
+DASF_RESPONSE_TOPIC_CLAIM_WINDOW = _env_number("DASF_RESPONSE_TOPIC_CLAIM_WINDOW", 60.0)
 #: permessage-deflate costs seconds of event-loop time per large (base64, incompressible)
 #: payload on both ends; off unless asked for
 DASF_WS_COMPRESSION = _env_bool("DASF_WS_COMPRESSION", False)

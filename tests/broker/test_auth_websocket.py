@@ -69,12 +69,14 @@ def receive_request(ws: ClientConnection) -> dict:
 
 def test_no_token_is_refused_for_a_private_topic(secure_broker):
     broker, _ = secure_broker
+    token_required = "this broker requires a token (see `dasf-broker manage dasf_token create`)"
     assert refusal(f"{broker.url}/mod") == (
         403,
-        "anonymous user may not produce to topic 'mod'",
+        f"{token_required}; anonymous callers may only call public topics "
+        "(refused: produce to topic 'mod')",
     )
     status, body = refusal(f"{broker.url}/newtopic")
-    assert status == 403 and "may not create topics" in body
+    assert status == 403 and body.startswith(token_required) and "create topic" in body
 
 
 def test_wrong_token_is_refused_not_downgraded(secure_broker):
@@ -141,11 +143,11 @@ def test_permitted_users_complete_a_request_response_round_trip(secure_broker):
 
 def test_claiming_someone_elses_response_topic_is_refused_in_the_ack(secure_broker):
     broker, keys = secure_broker
-    with open_ws(f"{broker.url}/carol_private/c", keys["carol"]):
-        pass  # carol now owns topic carol_private
+    with open_ws(f"{broker.url}/mod_carol_private/c", keys["carol"]):
+        pass  # carol now owns the response topic mod_carol_private
     manage(broker, "dasf_grant", "bob", "mod", "--produce")
     with open_ws(f"{broker.url}/mod", keys["bob"]) as ws:
-        ack = publish(ws, {}, messageType="request", response_topic="carol_private")
+        ack = publish(ws, {}, messageType="request", response_topic="mod_carol_private")
     assert "belongs to someone else" in ack["result"] and ack.get("messageId") is None
 
 

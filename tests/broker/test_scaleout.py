@@ -75,7 +75,9 @@ def test_different_subscriptions_across_brokers_each_get_all_messages(scaled_out
 def test_request_held_on_b_is_delivered_to_a_consumer_connecting_on_a(scaled_out_pair):
     a, b = scaled_out_pair
     with connect(f"{b.url}/late-backend") as producer:
-        producer.send(publish_frame("e30=", context=1, requestContext=1, response_topic="c_r"))
+        producer.send(
+            publish_frame("e30=", context=1, requestContext=1, response_topic="late-backend_r")
+        )
         assert recv_json(producer)["consumers"] == 0
         with connect(f"{a.url}/late-backend/replica") as backend:
             assert next(recv_messages(backend))["payload"] == "e30="

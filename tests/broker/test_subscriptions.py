@@ -119,7 +119,9 @@ def test_unserved_request_is_delivered_when_a_consumer_subscribes_in_time(
     url = quick_unserved_broker.url
     topic = unique_topic("late")
     with connect(f"{url}/{topic}") as producer:
-        producer.send(publish_frame("e30=", context=1, requestContext=1, response_topic="x_y"))
+        producer.send(
+            publish_frame("e30=", context=1, requestContext=1, response_topic=f"{topic}_y")
+        )
         assert recv_json(producer)["consumers"] == 0
         with connect(f"{url}/{topic}/backend") as backend:
             request = next(recv_messages(backend, timeout=10))

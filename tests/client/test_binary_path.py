@@ -465,7 +465,7 @@ def _bad_request(
 ) -> tuple[dict[str, Any], str]:
     """Publish a request with this payload; return the reply's properties and text."""
     broker = BrokerUrl.parse(url)
-    reply_topic = fresh_topic("badr")
+    reply_topic = f"{topic}_{fresh_topic('badr')}"  # a broker takes only <topic>_<suffix>
     props = {
         "messageType": "request",
         "requestContext": "17",

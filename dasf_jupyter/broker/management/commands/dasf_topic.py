@@ -1,12 +1,14 @@
-"""``dasf_topic create NAME [--public] [--description D] [--owner U]``, ``list``, ``delete``."""
+"""``dasf_topic create NAME [--public] [--description D] [--owner U] [--force]``, ``list``,
+``delete``; ``--force`` takes over a name someone else created (squatted)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
-from dasf_jupyter.broker.models import Topic, topic_name_error
+from dasf_jupyter.broker.models import Topic, TopicPermission, topic_name_error
 
 from ._lookup import get_topic, get_user
 
@@ -21,6 +23,12 @@ class Command(BaseCommand):
         create.add_argument("--public", action="store_true", help="anyone may call and view it")
         create.add_argument("--description", default="")
         create.add_argument("--owner", help="user with all rights on the topic")
+        create.add_argument(
+            "--force",
+            action="store_true",
+            help="take the topic over if it exists: new owner and flags, its permission rows "
+            "removed, never a response topic (for a name squatted by someone else)",
+        )
         listing = actions.add_parser("list", help="list topics")
         listing.add_argument(
             "--all", action="store_true", help="include response topics of callers"
@@ -36,23 +44,30 @@ class Command(BaseCommand):
         error = topic_name_error(name)
         if error:
             raise CommandError(error)
-        if Topic.objects.filter(name=name).exists():
-            raise CommandError(f"topic {name!r} already exists")
         owner = get_user(options["owner"]) if options["owner"] else None
-        Topic.objects.create(
-            name=name,
-            is_public=options["public"],
-            description=options["description"],
-            owner=owner,
-        )
-        self.stdout.write(f"created topic {name!r}")
+        fields = {
+            "is_public": options["public"],
+            "description": options["description"],
+            "owner": owner,
+        }
+        existing = Topic.objects.select_related("owner").filter(name=name).first()
+        if existing is None:
+            Topic.objects.create(name=name, **fields)
+            self.stdout.write(f"created topic {name!r}")
+            return
+        if not options["force"]:
+            raise CommandError(
+                f"topic {name!r} already exists (created by {_creator(existing)}); "
+                "--force takes it over"
+            )
+        self.stdout.write(_take_over(existing, fields))
 
     def _list(self, options: dict[str, Any]) -> None:
         topics = Topic.objects.select_related("owner")
         if not options["all"]:
             topics = topics.filter(is_response_topic=False)
         for topic in topics:
-            owner = topic.owner.get_username() if topic.owner else "-"
+            owner = _creator(topic) if topic.owner or topic.owned_by_anonymous else "-"
             flags = [
                 f
                 for f, on in (("public", topic.is_public), ("response", topic.is_response_topic))
@@ -67,3 +82,28 @@ class Command(BaseCommand):
         topic = get_topic(options["name"])
         topic.delete()
         self.stdout.write(f"deleted topic {topic.name!r}")
+
+
+def _creator(topic: Topic) -> str:
+    """Who owns ``topic``, for messages."""
+    if topic.owner is not None:
+        return topic.owner.get_username()
+    return "anonymous" if topic.owned_by_anonymous else "nobody"
+
+
+@transaction.atomic
+def _take_over(topic: Topic, fields: dict[str, Any]) -> str:
+    """Make the existing ``topic`` an ordinary topic with ``fields``; say what changed."""
+    previous = _creator(topic)
+    removed, _ = TopicPermission.objects.filter(topic=topic).delete()
+    Topic.objects.filter(pk=topic.pk).update(
+        **fields,
+        owned_by_anonymous=False,
+        is_response_topic=False,
+        source_topic=None,
+        claimable_until=None,
+    )
+    return (
+        f"took over topic {topic.name!r} (was created by {previous}; "
+        f"{removed} permission row(s) removed)"
+    )
