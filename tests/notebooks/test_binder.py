@@ -63,6 +63,8 @@ def test_requirements_install_this_repository_with_the_jupyter_extra(tmp_path):
 @pytest.mark.slow
 def test_post_build_enables_the_server_extension_and_notebooks_run_through_start(tmp_path):
     env = isolated_env(tmp_path)
+    # repo2docker runs postBuild and start with the image's environment first on PATH
+    env["PATH"] = f"{os.path.dirname(sys.executable)}{os.pathsep}{env['PATH']}"
     build = subprocess.run(
         ["bash", str(BINDER / "postBuild")],
         cwd=ROOT,
