@@ -32,6 +32,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--queue-size", type=int, default=None, help="calls waiting at most")
     serve.add_argument("--traceback", action="store_true", help="send tracebacks with errors")
     serve.add_argument(
+        "--subscription",
+        default=None,
+        metavar="NAME",
+        help="subscription name (default backend-module): replicas with the same name share "
+        "the calls; each different name receives and runs every call",
+    )
+    serve.add_argument(
         "--security",
         choices=["plain", "encrypted-optional", "encrypted-required"],
         default="plain",
@@ -99,6 +106,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         max_workers=args.workers,
         queue_size=args.queue_size,
         send_traceback=args.traceback,
+        subscription=_subscription(args.subscription),
         security=args.security,
         key_path=args.key,
         allow_list=args.allow_list,
@@ -110,6 +118,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"security {info.mode.value}, key fingerprint {info.fingerprint}", file=sys.stderr)
     module.serve(args.url, args.token)
     return EXIT_OK
+
+
+def _subscription(name: str | None) -> str | None:
+    from .transport import check_subscription
+
+    if name is None:
+        return None
+    try:
+        return check_subscription(name)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -184,11 +203,13 @@ def cmd_modules(args: argparse.Namespace) -> int:
         print("no modules")
         return EXIT_OK
     width = max(len("TOPIC"), *(len(i.topic) for i in infos))
-    print(f"{'TOPIC':<{width}}  {'ONLINE':<7} DESCRIPTION")
+    print(f"{'TOPIC':<{width}}  {'ONLINE':<7} {'CONSUMERS':<10} {'SUBS':<5} DESCRIPTION")
     for info in infos:
         online = {True: "yes", False: "no", None: "?"}[info.online]
+        consumers = "?" if info.consumers is None else str(info.consumers)
+        subs = "?" if info.subscriptions is None else str(info.subscriptions)
         summary = (info.description or "").strip().split("\n")[0][:80]
-        print(f"{info.topic:<{width}}  {online:<7} {summary}")
+        print(f"{info.topic:<{width}}  {online:<7} {consumers:<10} {subs:<5} {summary}")
     return EXIT_OK
 
 

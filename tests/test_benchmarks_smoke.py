@@ -83,3 +83,23 @@ def test_tiny_run_fills_every_row_for_both_stacks(tmp_path: Path) -> None:
         assert ours[0].isdigit(), f"ours failed in row {number} {metric}: {ours}"
         assert reference[0].isdigit(), f"reference failed in row {number} {metric}: {reference}"
     assert "stack failed" not in out.read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_tiny_soak_on_a_broker_pair_counts_every_call(tmp_path: Path) -> None:
+    from tests.brokerfixtures import scaleout_services
+
+    scaleout_services()  # skips (fails in CI) without PostgreSQL and Redis
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.soak", "--tiny", "--max-seconds", "60"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=200,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    summary = proc.stdout.strip().splitlines()[-1]
+    assert summary.startswith("80 calls over 2 broker(s) to 2 replica(s)"), summary
+    assert "unaccounted (lost silently): 0; run twice: 0" in summary, summary

@@ -52,6 +52,14 @@ def test_usage_errors_exit_with_2():
     assert dasf("call", "ws://127.0.0.1:1/ws").returncode == 2
 
 
+def test_serve_refuses_an_invalid_subscription_name_before_connecting():
+    result = dasf(
+        "serve", SAMPLE_MODULE, "-t", "x", "--url", "ws://127.0.0.1:1/ws", "--subscription", "a b"
+    )
+    assert result.returncode == 2
+    assert "invalid subscription name 'a b'" in result.stderr
+
+
 def test_call_prints_the_json_result(served):
     url, topic = served
     result = dasf("call", url, topic, "add", "--json", '{"a": 2, "b": 3}')

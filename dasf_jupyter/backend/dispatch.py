@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
@@ -45,6 +44,7 @@ from ..transport.urls import check_topic
 from .output import forward_output
 from .progress import ProgressReporter
 from .sealing import Outgoing, Send, concerns, sealed, sealing
+from .tracebacks import TracebackPolicy, module_traceback, wants_traceback
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class Dispatcher:
         *,
         info: str | None = None,
         api_info: str | None = None,
-        send_traceback: bool = False,
+        send_traceback: TracebackPolicy = False,
         fragment_size: int = DEFAULT_FRAGMENT_SIZE,
         forward_output: bool = False,
         max_request_size: int = 1 << 30,
@@ -358,8 +358,9 @@ class Dispatcher:
         props[Prop.ERROR_TYPE] = error if isinstance(error, str) else type(error).__name__
         encrypted = sec is not None and sec.sealed
         # properties travel in clear, so a sealed reply carries no traceback
-        if self.send_traceback and isinstance(error, BaseException) and not encrypted:
-            props[Prop.TRACEBACK] = "".join(traceback.format_exception(error))
+        wanted = wants_traceback(self.send_traceback, job.topic)
+        if wanted and isinstance(error, BaseException) and not encrypted:
+            props[Prop.TRACEBACK] = module_traceback(error)
         log.info("request %s on %s failed: %s", job.context, self.topic, message)
         outgoing = self.reply(
             job.topic, job.context, MessageType.RESPONSE, encode_text_payload(message), **props

@@ -13,10 +13,11 @@ from ..protocol import API_INFO_EXTENSION, DEFAULT_FRAGMENT_SIZE
 from ..protocol.binary import binary_enabled
 from ..protocol.body import BINARY_BODY
 from ..security import AllowList, ModuleKeyPair, SecurityMode, SecurityPolicy
-from ..transport import auth_headers, check_topic
+from ..transport import auth_headers, check_subscription, check_topic
 from .dispatch import Dispatcher
 from .schema import ModuleSchema, load_members
 from .serve import ModuleServer, ServeHandle
+from .tracebacks import TracebackPolicy
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,10 @@ class BackendModule:
         module.serve("ws://localhost:8000/ws")          # blocks until Ctrl-C / stop()
         with module.serve_in_background(url) as handle:  # or in a background thread
             ...
+
+    ``subscription``: the broker subscription to consume (default ``backend-module``).
+    Replicas of a topic with the same name share the calls, each call running in one of
+    them; a replica with a different name receives and runs every call as well.
     """
 
     def __init__(
@@ -40,7 +45,7 @@ class BackendModule:
         *,
         max_workers: int = 4,
         queue_size: int | None = None,
-        send_traceback: bool = False,
+        send_traceback: TracebackPolicy = False,
         fragment_size: int = DEFAULT_FRAGMENT_SIZE,
         forward_output: bool = False,
         subscription: str | None = None,
@@ -57,7 +62,7 @@ class BackendModule:
         self.send_traceback = send_traceback
         self.fragment_size = fragment_size
         self.forward_output = forward_output
-        self.subscription = subscription
+        self.subscription = None if subscription is None else check_subscription(subscription)
         self._servers: list[ModuleServer] = []
         self._lock = threading.Lock()
 

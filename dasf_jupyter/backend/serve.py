@@ -7,13 +7,13 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from datetime import datetime
 from types import TracebackType
 
 from ..errors import BrokerError, ConnectionLost, DasfError, ProtocolError
 from ..transport import BrokerUrl, ConsumerSocket, ProducerPool
 from .dispatch import SHUTDOWN_MESSAGE, Dispatcher, Job, Outgoing
 from .pool import WorkerPool
+from .replicas import check_in_background
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +26,9 @@ ACK_TIMEOUT = 60.0
 ACK_TIMEOUT_PER_FRAGMENT = 1.0
 
 
-def default_subscription() -> str:
-    """The reference's subscription name for a backend consumer."""
-    return "backend-module-" + datetime.now().isoformat()[:19]
+#: the subscription every replica of a topic uses unless told otherwise: replicas share the
+#: work (each request runs in one of them); the reference appends its start time instead
+DEFAULT_SUBSCRIPTION = "backend-module"
 
 
 class ModuleServer:
@@ -51,7 +51,7 @@ class ModuleServer:
         self.url = url
         self.broker = BrokerUrl.parse(url)
         self.headers = dict(headers or {})
-        self.subscription = subscription or default_subscription()
+        self.subscription = subscription or DEFAULT_SUBSCRIPTION
         self.consumer_url = self.broker.consumer(self.topic, self.subscription)
         self.producer_keep_alive = producer_keep_alive
         self.max_backoff = max_backoff
@@ -80,6 +80,7 @@ class ModuleServer:
         log.info(
             "serving topic %r on %s (subscription %s)", self.topic, self.url, self.subscription
         )
+        check_in_background(self.broker, self.headers, self.topic, self.subscription)
 
     def run(self) -> None:
         """Receive and dispatch until :meth:`stop`; reconnects when the broker goes away."""

@@ -20,7 +20,7 @@ Defaults: 127.0.0.1:8765, SQLite in the data dir, in-memory delivery, open devel
 let several broker processes serve the same topics; DASF_BROKER_SECURE, DASF_DATA_DIR,
 DASF_MAX_MESSAGE_SIZE, DASF_PING_INTERVAL, DASF_ONLINE_WINDOW, DASF_UNSERVED_TIMEOUT,
 DASF_RESPONSE_TOPIC_MAX_AGE, DASF_GC_INTERVAL, DASF_WS_COMPRESSION, DASF_REDIS_PREFIX,
-DJANGO_SECRET_KEY, DASF_ALLOWED_HOSTS.
+DASF_SHARE_REFERENCE_REPLICAS, DJANGO_SECRET_KEY, DASF_ALLOWED_HOSTS.
 Topic-creation quotas (0 = no limit): DASF_TOPIC_QUOTA_PER_CONNECTION (topics one websocket
 may create, default 50), DASF_TOPIC_QUOTA_PER_USER (topics one user may own, default 1000),
 DASF_TOPIC_QUOTA_ANONYMOUS (topics all anonymous callers together may own, default 5000;

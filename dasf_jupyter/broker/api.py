@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,10 +13,13 @@ from django.utils import timezone
 
 from ..protocol import API_INFO_EXTENSION
 from .auth import AuthRefused, authenticate_sync
+from .census import TopicConsumers
 from .models import TOPIC_NAME_PATTERN, Topic, topic_name_error
 from .permissions import may_view_topic, visible_topics
 
 DEFAULT_ONLINE_WINDOW = 90.0
+
+log = logging.getLogger(__name__)
 
 
 def _error(status: int, detail: str, **headers: str) -> JsonResponse:
@@ -71,8 +75,24 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def topic_as_json(topic: Topic, now: datetime | None = None) -> dict[str, Any]:
-    """The public description of one topic."""
+def consumers_of(names: list[str]) -> dict[str, TopicConsumers] | None:
+    """Consumer counts of the named topics across all broker processes; None if unknown."""
+    from .runtime import started_runtime
+
+    runtime = started_runtime()
+    if runtime is None:  # e.g. a view called in-process, without the broker running
+        return None
+    try:
+        return runtime.census.of_topics(names)
+    except Exception:
+        log.exception("reading the consumer census failed")
+        return None
+
+
+def topic_as_json(
+    topic: Topic, now: datetime | None = None, consumers: TopicConsumers | None = None
+) -> dict[str, Any]:
+    """The public description of one topic (``consumers``: its census, if known)."""
     return {
         "name": topic.name,
         "description": topic.description or _announced_description(topic.api_info),
@@ -83,6 +103,8 @@ def topic_as_json(topic: Topic, now: datetime | None = None) -> dict[str, Any]:
         "api_info": topic.api_info,
         "functions": _member_names(topic.api_info, "functions"),
         "classes": _member_names(topic.api_info, "classes"),
+        "consumers": consumers.consumers if consumers is not None else None,
+        "subscriptions": consumers.subscriptions if consumers is not None else None,
     }
 
 
@@ -107,7 +129,9 @@ def topic_list(request: HttpRequest) -> JsonResponse:
     if online in ("1", "true", "yes"):
         # the same rule as is_online, in SQL
         topics = topics.filter(last_pong__gte=now - _online_window())
-    return JsonResponse([topic_as_json(t, now) for t in topics], safe=False)
+    topics = list(topics)
+    census = consumers_of([t.name for t in topics]) or {}
+    return JsonResponse([topic_as_json(t, now, census.get(t.name)) for t in topics], safe=False)
 
 
 def topic_detail(request: HttpRequest, name: str) -> JsonResponse:
@@ -123,7 +147,8 @@ def topic_detail(request: HttpRequest, name: str) -> JsonResponse:
     # an invisible topic looks exactly like a missing one, so names do not leak
     if topic is None or topic.is_response_topic or not may_view_topic(user, topic):
         return _error(404, f"topic {name!r} not found")
-    return JsonResponse(topic_as_json(topic))
+    census = consumers_of([topic.name]) or {}
+    return JsonResponse(topic_as_json(topic, consumers=census.get(topic.name)))
 
 
 def openapi(request: HttpRequest) -> JsonResponse:
@@ -154,6 +179,16 @@ def _topic_schema() -> dict[str, Any]:
             },
             "functions": {**names, "description": "names of the module's functions"},
             "classes": {**names, "description": "names of the module's classes"},
+            "consumers": {
+                "type": ["integer", "null"],
+                "minimum": 0,
+                "description": "consumer sockets (module replicas) on all broker processes",
+            },
+            "subscriptions": {
+                "type": ["integer", "null"],
+                "minimum": 0,
+                "description": "distinct subscriptions: each request runs once per subscription",
+            },
         },
     }
 

@@ -24,7 +24,7 @@ from .models import topic_name_error
 from .permissions import TopicAccess
 from .publishing import Publisher
 from .runtime import get_runtime
-from .subscriptions import subscription_name_error
+from .subscriptions import shared_subscription, subscription_name_error
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +200,8 @@ class SubscriberSocket(_BrokerSocket):
         if error:
             await self.reject(400, error)
             return
+        if settings.DASF_SHARE_REFERENCE_REPLICAS:
+            self.subscription = shared_subscription(self.subscription)
         access = await self.authenticated_access()
         if access is None:
             return
@@ -213,6 +215,7 @@ class SubscriberSocket(_BrokerSocket):
         # attach before accepting: once the client sees the handshake, nothing is missed
         self.receiver = await runtime.hub.attach(topic, self.subscription)
         self.receiver.on_overflow = self._overflowed
+        await runtime.census.attached(topic, self.subscription)
         await self.accept()
         self.pump = asyncio.create_task(self._pump())
         await runtime.liveness.consumer_connected(topic, id(self), self._send_text)
@@ -292,6 +295,7 @@ class SubscriberSocket(_BrokerSocket):
         if self.pump is not None:
             await _stop_pump(self.pump, self.receiver.cancel_safe)
         dropped = await self.receiver.close()
+        await runtime.census.detached(self.topic, self.subscription)
         if backend:
             await runtime.liveness.backend_gone(self.topic, closed_at)
         await self._answer_undelivered(dropped or [])

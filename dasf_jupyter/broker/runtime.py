@@ -7,6 +7,7 @@ import logging
 
 from django.conf import settings
 
+from .census import Census
 from .housekeeping import Housekeeping
 from .hub import Hub, make_hub
 from .inflight import InFlightRequests
@@ -37,14 +38,21 @@ class BrokerRuntime:
         self.housekeeping = Housekeeping(
             self.hub, settings.DASF_GC_INTERVAL, settings.DASF_RESPONSE_TOPIC_MAX_AGE
         )
+        self.census = Census(
+            settings.REDIS_URL,
+            settings.DASF_REDIS_PREFIX,
+            is_response_topic=self.liveness.looks_like_response_topic,
+        )
 
     async def start(self) -> None:
         await self.hub.start()
         self.hold.start()
         self.liveness.start()
         self.housekeeping.start()
+        self.census.start()
 
     async def stop(self) -> None:
+        await self.census.stop()
         await self.housekeeping.stop()
         await self.liveness.stop()
         await self.hold.stop()
@@ -67,6 +75,11 @@ async def get_runtime() -> BrokerRuntime:
             runtime = BrokerRuntime()
             await runtime.start()
             _runtime = runtime
+    return _runtime
+
+
+def started_runtime() -> BrokerRuntime | None:
+    """The runtime if this process started it, else None (never starts one)."""
     return _runtime
 
 

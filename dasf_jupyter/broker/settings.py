@@ -75,6 +75,9 @@ DASF_RESPONSE_TOPIC_CLAIM_WINDOW = _env_number("DASF_RESPONSE_TOPIC_CLAIM_WINDOW
 #: permessage-deflate costs seconds of event-loop time per large (base64, incompressible)
 #: payload on both ends; off unless asked for
 DASF_WS_COMPRESSION = _env_bool("DASF_WS_COMPRESSION", False)
+#: reference (demessaging) backends, whose subscription is named by their start time, join
+#: the shared subscription ``backend-module``: their replicas share the calls like ours
+DASF_SHARE_REFERENCE_REPLICAS = _env_bool("DASF_SHARE_REFERENCE_REPLICAS", True)
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 #: key prefix in Redis, so several brokers (or test runs) can share one Redis server

@@ -21,6 +21,21 @@ def subscription_name_error(name: str) -> str | None:
     return None
 
 
+#: the subscription replicas of a backend module share unless told otherwise
+SHARED_BACKEND_SUBSCRIPTION = "backend-module"
+#: demessaging names its backend's subscription by the start time, to the second
+_REFERENCE_BACKEND = re.compile(r"^backend-module-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$")
+
+
+def shared_subscription(name: str) -> str:
+    """The subscription a consumer joins: a reference backend's timestamped name → the shared one.
+
+    Without this, two demessaging replicas share the calls if started in the same second and
+    both run every call otherwise; with it, they share like ours do.
+    """
+    return SHARED_BACKEND_SUBSCRIPTION if _REFERENCE_BACKEND.match(name) else name
+
+
 def subscription_key(topic: str, subscription: str) -> str:
     """A short, fixed-length key of one (topic, subscription) queue."""
     digest = hashlib.sha256(f"{topic}\0{subscription}".encode()).hexdigest()[:32]
@@ -50,6 +65,14 @@ class LocalSubscriptions:
         if not subs:
             self._counts.pop(topic, None)
         return 0
+
+    def count(self, topic: str, subscription: str) -> int:
+        """How many consumer sockets ``subscription`` of ``topic`` has here."""
+        return self._counts.get(topic, {}).get(subscription, 0)
+
+    def counts(self, topic: str) -> dict[str, int]:
+        """Consumer sockets per subscription of ``topic`` here (a copy; safe from threads)."""
+        return dict(self._counts.get(topic, {}))
 
     def of_topic(self, topic: str) -> list[str]:
         return list(self._counts.get(topic, ()))

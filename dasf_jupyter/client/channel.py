@@ -25,6 +25,7 @@ from ..protocol import (
 from ..protocol.envelope import Envelope
 from ..protocol.fragments import Chunk, split_data
 from ..transport import BrokerUrl, ConsumerSocket, ProducerSocket
+from . import own_topics
 from .hints import not_served_hint
 from .pending import PendingCall
 from .replies import log_record, progress_report, response_value
@@ -81,6 +82,7 @@ class TopicChannel:
             target=self._read_replies, name=f"dasf-client-{topic}", daemon=True
         )
         self._reader.start()
+        own_topics.register(self.response_topic)  # our own modules may send us tracebacks
 
     @property
     def alive(self) -> bool:
@@ -247,5 +249,6 @@ class TopicChannel:
         self._shut(ConnectionLost(f"the connection was closed while calls on {self.topic!r} ran"))
         self._producer.close()
         self._consumer.close()
+        own_topics.discard(self.response_topic)
         if threading.current_thread() is not self._reader:
             self._reader.join(timeout=5)

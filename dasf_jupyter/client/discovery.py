@@ -22,6 +22,10 @@ class ModuleInfo:
     online: bool | None = None
     api_info: dict[str, Any] | None = field(default=None, repr=False)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: consumer sockets (replicas) on all broker processes; None if the broker does not say
+    consumers: int | None = None
+    #: distinct subscriptions: each request runs once per subscription
+    subscriptions: int | None = None
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> ModuleInfo:
@@ -37,7 +41,16 @@ class ModuleInfo:
             online=online if isinstance(online, bool) else None,
             api_info=api_info if isinstance(api_info, dict) else None,
             raw=obj,
+            consumers=_count(obj.get("consumers")),
+            subscriptions=_count(obj.get("subscriptions")),
         )
+
+
+def _count(value: Any) -> int | None:
+    """A non-negative count from a discovery answer, else None."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
 
 
 def parse_topic_list(data: Any) -> list[ModuleInfo]:

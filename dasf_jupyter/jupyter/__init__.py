@@ -6,6 +6,7 @@ Importing this package stays cheap; IPython and ipywidgets load when the extensi
 from __future__ import annotations
 
 import atexit
+from pathlib import Path
 from typing import Any
 
 #: the magics instance of the shell the extension is loaded in (one shell per kernel)
@@ -22,20 +23,36 @@ def _shutdown_all() -> None:
 
 
 def _show_dasf_error(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset=None):
-    """Custom exception handler: a DASF error as one readable line, not a traceback."""
+    """Custom exception handler: a DASF error as one short line, not a client traceback.
+
+    A remote error's own traceback (where the module sends it) folds out under the line; the
+    frames of our client are of no use to the notebook's author and are not shown
+    (``%config DasfMagics.short_errors = False`` brings the full local traceback back).
+    """
     magics = _loaded.get(id(shell))
     if magics is not None and not magics.short_errors:
         return shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
-    from ..errors import RemoteError
+    from IPython.display import display
 
-    if isinstance(value, RemoteError):
-        from IPython.display import HTML, display
+    from .error_view import error_bundle, short_message
 
-        from .display import remote_error_html
-
-        display(HTML(remote_error_html(value)))
-    shell.showtraceback((etype, value, tb), exception_only=True)
+    display(error_bundle(value), raw=True)
+    if hasattr(shell, "_last_traceback"):
+        # ipykernel sends this with the failed execute_reply; not a stale earlier one
+        shell._last_traceback = [short_message(value)]
     return None
+
+
+def _share_own_topics() -> None:
+    """Let cell modules of the user's other kernels send this kernel their tracebacks."""
+    try:
+        from jupyter_core.paths import jupyter_runtime_dir
+
+        from ..client import own_topics
+
+        own_topics.share_with_user(Path(jupyter_runtime_dir()) / "dasf-own-topics")
+    except (ImportError, OSError):
+        pass  # tracebacks then reach this kernel's own callers only
 
 
 def load_ipython_extension(shell: Any) -> None:
@@ -60,6 +77,7 @@ def load_ipython_extension(shell: Any) -> None:
         shell.set_custom_exc((DasfError,), _show_dasf_error)
         _handler_installed.add(id(shell))
     _loaded[id(shell)] = magics
+    _share_own_topics()
     if not _atexit_registered:
         atexit.register(_shutdown_all)
         _atexit_registered = True

@@ -13,9 +13,13 @@ from typing import Any
 
 from ..client import Connection, ModuleInfo, RemoteClass, RemoteFunction, RemoteModule
 from ..errors import RemoteError
+from .error_view import error_html, error_parts
 
 _TABLE = "border-collapse:collapse;text-align:left"
-_CELL = "padding:2px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top"
+_CELL = (
+    "padding:2px 8px;border-bottom:1px solid var(--jp-border-color2);text-align:left;"
+    "vertical-align:top"
+)
 
 
 def _e(value: Any) -> str:
@@ -67,7 +71,7 @@ def remote_module_html(module: RemoteModule) -> str:
     description = _e(module.description or "")
     return (
         f"<div><b>DASF module</b> <code>{_e(module.topic)}</code>"
-        f"<div style='color:#555'>{description}</div>"
+        f"<div style='color:var(--jp-ui-font-color2)'>{description}</div>"
         f"{_table(['kind', 'member', 'description'], rows)}</div>"
     )
 
@@ -102,7 +106,7 @@ def remote_function_html(function: RemoteFunction | RemoteClass) -> str:
     return (
         f"<div><b>remote {kind}</b> <code>{_e(function.__qualname__)}"
         f"{_e(inspect.signature(function))}</code> on <code>{_e(function.topic)}</code>"
-        f"<div style='color:#555;white-space:pre-wrap'>{description}</div>"
+        f"<div style='color:var(--jp-ui-font-color2);white-space:pre-wrap'>{description}</div>"
         + (_table(["parameter", "type / default", "description"], rows) if rows else "")
         + "</div>"
     )
@@ -137,22 +141,27 @@ def connection_markdown(connection: Connection) -> str:
 
 
 def remote_error_html(error: RemoteError) -> str:
-    """The message in red; the remote traceback folded away."""
-    where = f" on <code>{_e(error.topic)}</code>" if error.topic else ""
-    kind = _e(error.exc_type or "error")
-    text = (
-        f"<div style='color:#b71c1c'><b>remote {kind}</b>{where}: "
-        f"<span style='white-space:pre-wrap'>{_e(error.message)}</span></div>"
-    )
-    if error.traceback:
-        details = f"<summary>remote traceback</summary><pre>{_e(error.traceback)}</pre>"
-        text += f"<details>{details}</details>"
-    return text
+    """One short line in the theme's error colour; the remote traceback folded away."""
+    return error_html(error)
 
 
 def remote_error_markdown(error: RemoteError) -> str:
-    where = f" on `{error.topic}`" if error.topic else ""
-    return f"**remote {error.exc_type or 'error'}**{where}: {error.message}"
+    kind, first, topic = error_parts(error)
+    where = f" (remote, topic `{topic}`)" if topic else " (remote)"
+    return f"**{kind}**: {first}{where}"
+
+
+def replicas_note(info: ModuleInfo) -> str:
+    """`` · 2 replicas`` or `` · 2 subscriptions (…)`` when a topic has more than one."""
+    consumers, subscriptions = info.consumers or 0, info.subscriptions or 0
+    if subscriptions > 1:
+        return (
+            f" · {consumers} consumers in {subscriptions} subscriptions "
+            f"(each call runs {subscriptions}×)"
+        )
+    if consumers > 1:
+        return f" · {consumers} replicas sharing the calls"
+    return ""
 
 
 class ModuleTable:
@@ -187,6 +196,7 @@ class ModuleTable:
                 online = "yes (this kernel)"
                 members = members or self.served[info.topic]
                 description = description or self.served_descriptions.get(info.topic)
+            online += replicas_note(info)
             members_text = ", ".join(str(m) for m in members if m)
             rows.append((info.topic, _summary(description), online, members_text))
         return rows

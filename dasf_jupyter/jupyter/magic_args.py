@@ -19,7 +19,7 @@ USAGE = """\
 %dasf export TOPIC PATH.py                      write a served cell as a module file
 %%dasf module TOPIC [--description D]           serve the functions/classes of this cell
       [--security plain|encrypted-optional|encrypted-required] [--key PATH]
-      [--allow-list FILE]
+      [--allow-list FILE] [--traceback [own|all|off]]
 %dasf help                                      this text"""
 
 
@@ -93,6 +93,20 @@ def subcommand_parsers() -> dict[str, MagicArgumentParser]:
     p.add_argument("--key", help="module key file (default: per-user key of the topic)")
     p.add_argument(
         "--allow-list", metavar="FILE", help="public keys allowed to call (signed requests only)"
+    )
+    p.add_argument(
+        "--traceback",
+        nargs="?",
+        const="all",
+        default="own",
+        choices=["own", "all", "off"],
+        help="who gets the traceback of an error: this user's kernels (own, the default), "
+        "every caller (all; --traceback alone) or nobody (off)",
+    )
+    p.add_argument(
+        "--subscription",
+        metavar="NAME",
+        help="broker subscription (default backend-module, shared with other replicas)",
     )
     return parsers
 

@@ -188,10 +188,12 @@ class DasfMagics(Magics, Configurable):
             cell,
             self.user_ns,
             args.description,
+            traceback=args.traceback,
             security=args.security,
             key_path=args.key,
             allow_list=args.allow_list,
             require_auth=args.allow_list is not None,
+            subscription=args.subscription,
         )
         verb = "re-serving" if replaced else "serving"
         names = ", ".join(served.cell.member_names)

@@ -6,6 +6,7 @@ import ast
 import builtins
 import enum
 import inspect
+import linecache
 import re
 import sys
 import types
@@ -51,6 +52,11 @@ class CellModule:
 def module_name(topic: str) -> str:
     """The ``sys.modules`` name of the cell module served on ``topic``."""
     return MODULE_PREFIX + re.sub(r"\W", "_", topic)
+
+
+def cell_filename(topic: str) -> str:
+    """The file name tracebacks show for the code of the cell module on ``topic``."""
+    return f"<dasf module {topic}>"
 
 
 def defined_names(tree: ast.Module) -> set[str]:
@@ -143,8 +149,9 @@ def build_cell_module(
     Names the cell reads but does not define (``np`` imported in an earlier cell) are taken
     from ``namespace``; the cell cannot change the notebook's variables.
     """
+    filename = cell_filename(topic)
     try:
-        tree = ast.parse(source, filename=f"<dasf module {topic}>")
+        tree = ast.parse(source, filename=filename)
     except SyntaxError as exc:
         raise CellModuleError(
             f"the cell has a syntax error on line {exc.lineno}: {exc.msg}"
@@ -157,7 +164,9 @@ def build_cell_module(
     # registered before running: pydantic and typing resolve annotations through sys.modules
     sys.modules[name] = module
     try:
-        code = compile(tree, f"<dasf module {topic}>", "exec")
+        # tracebacks show the cell's own lines (linecache keeps entries without mtime)
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        code = compile(tree, filename, "exec")
         exec(code, module.__dict__)  # noqa: S102 - the user's own cell, run as IPython would
         members = pick_members(module)
         if not members:

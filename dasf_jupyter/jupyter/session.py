@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..client import own_topics
 from ..client.hints import default_hint, register_hint
 from ..errors import DasfError
 from .display import ModuleTable
@@ -25,6 +26,10 @@ URL_ENV = "DASF_BROKER_URL"
 #: set to SERVER_SOURCE by the jupyter-server extension next to the URL_ENV it announces
 SOURCE_ENV = "DASF_BROKER_SOURCE"
 SERVER_SOURCE = "jupyter-server"
+
+
+#: ``%%dasf module --traceback`` choices → the module's ``send_traceback`` policy
+TRACEBACK_POLICIES: dict[str, Any] = {"own": own_topics.is_own, "all": True, "off": False}
 
 
 class NotConnected(DasfError):
@@ -166,18 +171,31 @@ class DasfSession:
         source: str,
         namespace: dict[str, Any],
         description: str | None = None,
+        traceback: str = "own",
         **security: Any,
     ) -> ServedCell:
         """Run the cell as a module and serve it (replacing an earlier one on ``topic``).
 
-        ``security``: ``security`` (mode), ``key_path``, ``allow_list``, ``require_auth`` of
-        :class:`~dasf_jupyter.backend.BackendModule`.
+        ``traceback``: who gets the module's traceback with an error — ``"own"`` (callers of
+        this user: this kernel and the user's other kernels), ``"all"`` or ``"off"``.
+        ``security``: ``security`` (mode), ``key_path``, ``allow_list``, ``require_auth`` and
+        ``subscription`` of :class:`~dasf_jupyter.backend.BackendModule`. A cell module uses
+        the default subscription like any replica, so a second kernel (or a ``dasf serve``)
+        serving the same topic shares the calls instead of running each one twice.
         """
         from ..backend import BackendModule
 
         connection = self.require()
+        if traceback not in TRACEBACK_POLICIES:
+            raise DasfError(f"traceback must be one of {sorted(TRACEBACK_POLICIES)}")
         cell = build_cell_module(topic, source, namespace, description)
-        backend = BackendModule(topic, cell.members, cell.description, **security)
+        backend = BackendModule(
+            topic,
+            cell.members,
+            cell.description,
+            send_traceback=TRACEBACK_POLICIES[traceback],
+            **security,
+        )
         with self._lock:
             self.stop(topic)
             self.stopped.discard(topic)

@@ -216,6 +216,18 @@ def test_the_traceback_is_sent_when_configured(schema):
     dispatcher = Dispatcher("unit-topic", schema, send_traceback=True)
     _, props = error_of(run(dispatcher, request({"func_name": "divide", "a": 1, "b": 0})))
     assert "Traceback" in props["dasf_traceback"] and "a / b" in props["dasf_traceback"]
+    # the module's frames only: the dispatcher's own are of no use to its author
+    assert "dasf_jupyter" not in props["dasf_traceback"]
+
+
+def test_a_traceback_policy_picks_the_callers_by_response_topic(schema):
+    mine = Dispatcher("unit-topic", schema, send_traceback=lambda topic: topic == "mine")
+    envelope = request({"func_name": "divide", "a": 1, "b": 0})
+    _, props = error_of(run(mine, envelope))  # replies go to "unit-topic_reply"
+    assert "dasf_traceback" not in props
+    envelope.properties["response_topic"] = "mine"
+    _, props = error_of(run(mine, envelope))
+    assert "a / b" in props["dasf_traceback"]
 
 
 def test_a_result_that_cannot_be_encoded_is_an_error_response(dispatcher):

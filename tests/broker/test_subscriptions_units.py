@@ -226,3 +226,17 @@ def test_redis_hub_queues_once_per_subscription_and_splits_within_one(redis_url)
     assert shared == copies == ["m0", "m1", "m2", "m3"]
     assert leftover is None
     assert subs == ["other", "shared"] and after == []
+
+
+def test_reference_backend_subscriptions_map_to_the_shared_one_and_nothing_else_does():
+    from dasf_jupyter.broker.subscriptions import shared_subscription
+
+    assert shared_subscription("backend-module-2026-11-29T14:03:07") == "backend-module"
+    for name in (
+        "backend-module",
+        "backend-module-1",
+        "backend-module-2026-11-29T14:03:07.123456",
+        "python-backend-2026-11-29T14:03:07.123456",
+        "blue",
+    ):
+        assert shared_subscription(name) == name

@@ -88,8 +88,11 @@ def test_remote_error_view_folds_the_traceback():
         traceback="Traceback ...\nZeroDivisionError",
     )
     text = remote_error_html(error)
-    assert "division by &lt;zero&gt;" in text and "<details>" in text
-    assert remote_error_markdown(error).startswith("**remote ZeroDivisionError** on `t`")
+    assert "division by &lt;zero&gt;" in text and '<details class="dasf-error-details">' in text
+    assert text.count("division by") == 1  # one line; the traceback alone is folded
+    assert "ZeroDivisionError</pre>" in text
+    markdown = remote_error_markdown(error)
+    assert markdown == "**ZeroDivisionError**: division by <zero> (remote, topic `t`)"
 
 
 def test_module_table_has_html_markdown_and_text():
@@ -109,6 +112,23 @@ def test_module_table_has_html_markdown_and_text():
     assert "first \\| module" in table._repr_markdown_()
     assert repr(table).splitlines()[0].split() == ["topic", "description", "online", "members"]
     assert repr(ModuleTable([])) == "(no modules on this broker)"
+
+
+def test_module_table_says_when_a_topic_has_replicas_or_several_subscriptions():
+    table = ModuleTable(
+        [
+            ModuleInfo("one", None, True, consumers=1, subscriptions=1),
+            ModuleInfo("shared", None, True, consumers=3, subscriptions=1),
+            ModuleInfo("split", None, True, consumers=2, subscriptions=2),
+            ModuleInfo("reference-broker", None, None),
+        ]
+    )
+    assert [row[2] for row in table.rows()] == [
+        "yes",
+        "yes · 3 replicas sharing the calls",
+        "yes · 2 consumers in 2 subscriptions (each call runs 2×)",
+        "?",
+    ]
 
 
 def test_extension_registers_the_views_with_ipython(remote):

@@ -32,7 +32,7 @@ def test_class_form_value_has_constructor_and_method_call():
 def test_switching_methods_shows_that_methods_fields_and_keeps_input():
     form = greeter()
     form.constructor.fields["name"].control.value = "Ada"
-    form.method_fields.fields["times"].control.value = 3
+    form.method_fields.fields["times"].control.value = "3"
     form.method_selector.value = "shout"
     assert set(form.method_fields.fields) == {"word", "colour"}
     assert form.method_box.children[1] is form.method_fields
@@ -54,7 +54,7 @@ def test_class_form_runs_with_the_full_request():
     namespace: dict = {}
     form = form_for(load_api_info(), "Greeter.greet", namespace=namespace, runner=runner)
     form.constructor.fields["name"].control.value = "Ada"
-    form.method_fields.fields["times"].control.value = 2
+    form.method_fields.fields["times"].control.value = "2"
     form.run_button.click()
     assert form.wait(WAIT)
     assert seen[0]["function"] == {"func_name": "greet", "times": 2}
@@ -96,7 +96,7 @@ def test_module_form_lists_all_members_and_shows_the_selected_form():
     assert isinstance(form.current, ClassForm)
     assert form.holder.children == (form.current,)
     form.member_selector.value = "slow"
-    form.current.fields.fields["steps"].control.value = 2
+    form.current.fields.fields["steps"].control.value = "2"
     assert form.value == {"func_name": "slow", "steps": 2}
     form.current.run()
     assert form.current.wait(WAIT) and done.is_set()

@@ -51,13 +51,16 @@ def test_every_type_maps_to_its_field_class():
         assert type(make(func).fields.fields[arg]) is cls, (func, arg)
 
 
-def test_bounded_numbers_use_bounded_controls_and_plain_ones_do_not():
+def test_numbers_are_text_boxes_that_show_their_bounds():
     fields = make("scalars").fields.fields
-    assert isinstance(fields["count"].control, w.BoundedIntText)
-    assert (fields["count"].control.min, fields["count"].control.max) == (1, 10)
-    assert isinstance(fields["ratio"].control, w.BoundedFloatText)
-    assert type(fields["plain"].control) is w.IntText
-    assert type(fields["scale"].control) is w.FloatText
+    assert type(fields["count"].control) is w.Text
+    assert fields["count"].control.placeholder == "a whole number, 1 … 10"
+    assert type(fields["scale"].control) is w.Text
+    assert fields["scale"].control.placeholder == "a number"
+    fields["count"].control.value = "12"
+    assert fields["count"].own_message() == "must be ≤ 10"
+    fields["count"].control.value = "2.5"
+    assert fields["count"].own_message() == "'2.5' is not a whole number"
 
 
 def test_widget_controls_for_choices_dates_and_data():
@@ -82,9 +85,10 @@ def test_discriminator_and_reporter_fields_are_hidden():
     assert "func_name" not in make("scalars").fields.fields
 
 
-def test_defaults_are_prefilled():
-    assert make("scalars").value == {
-        "count": 1,
+def test_defaults_are_prefilled_and_required_numbers_start_empty():
+    scalars = make("scalars")
+    assert scalars.fields.fields["count"].control.value == ""  # required, no default: no 0
+    assert scalars.value == {
         "ratio": 0.5,
         "code": "ABC",
         "flag": False,
@@ -98,8 +102,9 @@ def test_defaults_are_prefilled():
 
 def test_required_fields_are_marked_with_a_star():
     fields = make("scalars").fields.fields
-    assert fields["count"].control.description == "Count *"
-    assert fields["ratio"].control.description == "Ratio"
+    count, ratio = fields["count"].label_column().value, fields["ratio"].label_column().value
+    assert "<b>count</b>" in count and 'title="required">*' in count
+    assert "<b>ratio</b>" in ratio and "required" not in ratio
     region = make("places").fields.fields["region"]
     assert "*" in region.children[0].children[0].value  # the nested group's header
 
@@ -107,7 +112,7 @@ def test_required_fields_are_marked_with_a_star():
 def test_descriptions_become_tooltips_and_help_text():
     count = make("scalars").fields.fields["count"]
     assert count.control.tooltip == "how many items"
-    assert "how many items" in count.children[0].children[1].value
+    assert "how many items" in count.children[0].children[2].value
 
 
 def test_values_are_python_types():
@@ -152,11 +157,12 @@ def test_nested_models_give_nested_dicts():
     region = form.fields.fields["region"]
     region.group.fields["label"].control.value = "north"
     centre = region.group.fields["centre"]
-    centre.group.fields["lat"].control.value = 52.5
-    centre.group.fields["lon"].control.value = 13.4
+    centre.group.fields["lat"].control.value = "52.5"
+    centre.group.fields["lon"].control.value = "13.4"
     where = form.fields.fields["where"]
     where.none.value = False
-    where.inner.group.fields["lat"].control.value = 1.0
+    where.inner.group.fields["lat"].control.value = "1.0"
+    where.inner.group.fields["lon"].control.value = "0"
     assert form.value == {
         "region": {
             "label": "north",
@@ -172,7 +178,7 @@ def test_list_rows_can_be_added_and_removed():
     form = make("collections")
     values = form.fields.fields["values"]
     first = values.add_item()
-    first.control.value = 4
+    first.control.value = "4"
     values.add_item(7)
     assert form.value["values"] == [4, 7]
     remove_first = values.rows.children[0].children[1]
@@ -205,23 +211,29 @@ def test_validation_messages_per_field():
     form = make("scalars")
     fields = form.fields.fields
     fields["code"].control.value = "abcd"
-    fields["ratio"].control.value = 0.0  # exclusiveMinimum
+    fields["ratio"].control.value = "0.0"  # exclusiveMinimum
     problems = form.validate()
     assert problems == {
+        "count": "required",
         "ratio": "must be > 0.0",
         "code": "must match the pattern ^[A-Z]{3}$",
     }
     assert "must match the pattern" in fields["code"].error.value
-    assert "color:#c62828" in fields["code"].error.value
+    assert "color:var(--jp-error-color1)" in fields["code"].error.value
+    fields["count"].control.value = "3"
     fields["code"].control.value = "XYZ"
-    fields["ratio"].control.value = 0.25
+    fields["ratio"].control.value = "0.25"
     assert form.validate() == {}
     assert fields["code"].error.value == ""
 
 
 def test_required_fields_report_missing_values():
     problems = make("places").validate()
-    assert problems == {"region.label": "required"}
+    assert problems == {
+        "region.label": "required",
+        "region.centre.lat": "required",
+        "region.centre.lon": "required",
+    }
     assert make("choices").validate() == {"colour": "required"}
     assert make("when").validate() == {"day": "required"}
     greeter = form_for(load_api_info(), "Greeter", namespace={})
@@ -243,6 +255,7 @@ def test_nested_validation_paths_include_list_indices():
     form = make("places")
     region = form.fields.fields["region"]
     region.group.fields["label"].control.value = "r"
+    region.group.fields["centre"].set_value({"lat": 1, "lon": 2})
     tags = region.group.fields["tags"]
     tags.add_item("ok")
     tags.add_item()  # required item left empty
@@ -287,7 +300,7 @@ def test_union_field_switches_between_types():
     assert isinstance(field, UnionField)
     assert form.value == {"x": "a"}
     field.selector.value = 0
-    field.branches[0].control.value = 3
+    field.branches[0].control.value = "3"
     assert form.value == {"x": 3}
 
 
@@ -312,7 +325,8 @@ def test_nullable_type_list_and_allof_ref_are_understood():
     form = FunctionForm({"name": "f", "rpc_schema": schema}, namespace={})
     assert isinstance(form.fields.fields["n"], OptionalField)
     assert isinstance(form.fields.fields["p"], ObjectField)
-    assert form.value == {"p": {"a": 0}}
+    assert form.value == {"p": {}}  # the required integer starts empty, not 0
+    assert form.validate() == {"p.a": "required"}
 
 
 def test_bad_ref_is_a_clear_error():

@@ -32,6 +32,13 @@ def report(steps: int, done: int, status: str = "running", **extra) -> dict:
     }
 
 
+def slow_form(namespace: dict, runner=None):
+    """The form of ``slow(steps: int)`` with its required number filled in."""
+    form = form_for(load_api_info(), "slow", namespace=namespace, runner=runner)
+    form.fill({"steps": 2})
+    return form
+
+
 def test_run_calls_the_runner_with_the_request_and_stores_the_result():
     namespace: dict = {}
     seen: list = []
@@ -41,7 +48,7 @@ def test_run_calls_the_runner_with_the_request_and_stores_the_result():
         return request["count"] * 2
 
     form = form_for(load_api_info(), "scalars", namespace=namespace, runner=runner)
-    form.fields.fields["count"].control.value = 4
+    form.fields.fields["count"].control.value = "4"
     form.result_name.value = "doubled"
     form.run_button.click()
     assert form.wait(WAIT)
@@ -74,7 +81,7 @@ def test_button_is_disabled_while_running_and_double_click_does_not_resubmit():
         assert release.wait(WAIT)
         return "ok"
 
-    form = form_for(load_api_info(), "slow", namespace={}, runner=runner)
+    form = slow_form(namespace={}, runner=runner)
     form.run_button.click()
     assert started.wait(WAIT)
     assert form.run_button.disabled and not form.cancel_button.disabled
@@ -99,8 +106,8 @@ def test_progress_reports_move_the_bar_from_the_worker_thread():
         sink.update(report(4, 3))
         return request["steps"]
 
-    form = form_for(load_api_info(), "slow", namespace={}, runner=runner)
-    form.fields.fields["steps"].control.value = 4
+    form = slow_form(namespace={}, runner=runner)
+    form.fields.fields["steps"].control.value = "4"
     form.run()
     assert step.wait(WAIT)
     assert form.progress.value == 25
@@ -129,22 +136,29 @@ def test_sink_ignores_garbage_reports():
     assert sink.bar.value == 0 and sink.reports == 1
 
 
-def test_errors_are_shown_short_with_details():
+def test_remote_errors_show_one_line_and_the_folded_remote_traceback():
     def runner(request, sink):
         raise RemoteError(
-            "error executing request: division by zero\nTraceback ...",
+            "division by zero (topic 'demo')",
             exc_type="ZeroDivisionError",
-            traceback="remote traceback text",
+            traceback='Traceback (most recent call last):\n  File "<dasf module demo>", '
+            "line 3, in f\nZeroDivisionError: division by zero",
+            topic="demo",
         )
 
     namespace: dict = {}
-    form = form_for(load_api_info(), "slow", namespace=namespace, runner=runner)
+    form = slow_form(namespace=namespace, runner=runner)
     form.run()
     assert form.wait(WAIT)
     assert isinstance(form.error, RemoteError)
-    html = form.output.outputs[0]["data"]["text/html"]
-    assert "ZeroDivisionError: error executing request: division by zero" in html
-    assert "<details>" in html and "remote traceback text" in html
+    message = form.run_panel.summary.value
+    line, _, details = message.partition("<details")
+    assert "ZeroDivisionError</b>: division by zero" in line
+    assert "remote" in line and "<code>demo</code>" in line
+    assert "(topic" not in line  # the topic is named once
+    assert "line 3, in f" in details and "remote traceback" in details
+    assert message.count("division by zero") == 2  # the line, and the traceback's last line
+    assert form.output.outputs == ()  # one message area: nothing repeated below it
     assert form.progress.bar_style == "danger"
     assert "slow_result" not in namespace
     assert not form.run_button.disabled
@@ -154,11 +168,26 @@ def test_local_exceptions_are_shown_with_their_type():
     def runner(request, sink):
         raise ValueError("bad value")
 
-    form = form_for(load_api_info(), "slow", namespace={}, runner=runner)
+    form = slow_form(namespace={}, runner=runner)
     form.run()
     assert form.wait(WAIT)
-    assert "ValueError: bad value" in form.output.outputs[0]["data"]["text/plain"]
-    assert "Traceback" in form.output.outputs[0]["data"]["text/html"]
+    message = form.run_panel.summary.value
+    assert "ValueError</b>: bad value" in message
+    assert "Traceback" in message.partition("<details")[2]
+
+
+def test_a_new_message_replaces_the_old_one():
+    def runner(request, sink):
+        raise RemoteError("boom", exc_type="RuntimeError", topic="demo")
+
+    form = slow_form(namespace={}, runner=runner)
+    form.run()
+    assert form.wait(WAIT)
+    assert "boom" in form.run_panel.summary.value
+    form.fields.fields["steps"].control.value = ""
+    assert form.run() is False
+    message = form.run_panel.summary.value
+    assert "1 field(s) need attention: steps" in message and "boom" not in message
 
 
 def test_invalid_form_does_not_call_the_runner():
@@ -171,7 +200,7 @@ def test_invalid_form_does_not_call_the_runner():
 
 
 def test_bad_result_name_and_missing_runner_are_reported():
-    form = form_for(load_api_info(), "slow", namespace={})
+    form = slow_form(namespace={})
     assert form.run() is False
     assert "no runner" in form.run_panel.summary.value
     form.run_panel.runner = lambda r, s: 1
@@ -193,12 +222,15 @@ def test_cancel_abandons_the_call_and_ignores_its_late_result():
         late_progress_sent.set()
         return "late"
 
-    form = form_for(load_api_info(), "slow", namespace=namespace, runner=runner)
+    form = slow_form(namespace=namespace, runner=runner)
     form.run()
     assert started.wait(WAIT)
     form.cancel_button.click()
     assert not form.run_panel.busy and not form.run_button.disabled
-    assert "abandoned" in form.run_panel.summary.value
+    message = form.run_panel.summary.value
+    assert "abandoned" in message
+    assert "success" not in message and 'data-kind="warning"' in message
+    assert "var(--jp-warn-color1)" in message
     release.set()
     assert late_progress_sent.wait(WAIT)
     # the worker finishes right after; give it the chance, then check nothing leaked in
@@ -212,7 +244,7 @@ def test_cancel_abandons_the_call_and_ignores_its_late_result():
 
 def test_rich_result_uses_the_objects_html_repr():
     da = xr.DataArray(np.arange(4.0), dims="x", name="line")
-    form = form_for(load_api_info(), "slow", namespace={}, runner=lambda r, s: da)
+    form = slow_form(namespace={}, runner=lambda r, s: da)
     form.run()
     assert form.wait(WAIT)
     data = form.output.outputs[0]["data"]
@@ -222,7 +254,7 @@ def test_rich_result_uses_the_objects_html_repr():
 
 def test_quick_plot_for_one_dimensional_numeric_results():
     pytest.importorskip("matplotlib")
-    form = form_for(load_api_info(), "slow", namespace={}, runner=lambda r, s: np.arange(5.0))
+    form = slow_form(namespace={}, runner=lambda r, s: np.arange(5.0))
     form.run()
     assert form.wait(WAIT)
     assert any("image/png" in o["data"] for o in form.output.outputs)
@@ -232,7 +264,7 @@ def test_pandas_result_is_shown_as_a_table():
     import pandas as pd
 
     frame = pd.DataFrame({"a": [1, 2]})
-    form = form_for(load_api_info(), "slow", namespace={}, runner=lambda r, s: frame)
+    form = slow_form(namespace={}, runner=lambda r, s: frame)
     form.run()
     assert form.wait(WAIT)
     assert "<table" in form.output.outputs[0]["data"]["text/html"]

@@ -98,3 +98,20 @@ def test_session_shutdown_stops_the_embedded_broker(tmp_path, monkeypatch):
         session.shutdown()
     assert wait_gone(pid)
     assert not session.embedded.data_dir.exists()
+
+
+def test_a_cell_module_shares_its_topic_with_replicas_unless_told_otherwise(connected, broker_url):
+    from dasf_jupyter.backend import BackendModule
+
+    def div(a: float, b: float) -> float:
+        return a / b
+
+    topic = f"mgb-{uuid.uuid4().hex[:8]}"
+    connected.run_cell_magic("dasf", f"module {topic}", CELL)
+    session = magics_of(connected).session
+    assert session.served[topic].handle.subscription == "backend-module"
+    with BackendModule(topic, [div]).serve_in_background(broker_url):
+        row = next(r for r in connected.run_line_magic("dasf", "modules").rows() if r[0] == topic)
+        assert row[2] == "yes (this kernel) · 2 replicas sharing the calls"
+    connected.run_cell_magic("dasf", f"module {topic} --subscription blue", CELL)
+    assert session.served[topic].handle.subscription == "blue"

@@ -36,11 +36,11 @@ def _run_in_last_cell(page, source: str) -> None:
 
 
 def _number_input(form, page, label: str):
-    """The ``<input>`` of the ipywidgets number field labelled ``label`` (``*`` if required)."""
+    """The ``<input>`` of the form row labelled ``label`` (``*`` if required)."""
     field_label = page.locator(
-        "label.widget-label", has_text=re.compile(rf"^\s*{re.escape(label)}( \*)?\s*$")
+        ".dasf-field-label b", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")
     )
-    return form.locator(".widget-text", has=field_label).locator("input")
+    return form.locator(".dasf-field", has=field_label).locator("input")
 
 
 def test_form_filled_in_the_browser_runs_and_stores_the_result(lab: JupyterServer) -> None:
@@ -73,8 +73,8 @@ def test_form_filled_in_the_browser_runs_and_stores_the_result(lab: JupyterServe
             form = cell.locator(".jp-OutputArea-output").first
             run = form.locator(".widget-button", has_text="Run")
             run.wait_for()
-            a_input, b_input = _number_input(form, page, "A"), _number_input(form, page, "B")
-            # IntText syncs on "change" (continuous_update is off): Tab away to commit
+            a_input, b_input = _number_input(form, page, "a"), _number_input(form, page, "b")
+            # the text box syncs on "change" (continuous_update is off): Tab away to commit
             a_input.fill("2")
             a_input.press("Tab")
             b_input.fill("40")

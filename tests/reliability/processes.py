@@ -19,9 +19,17 @@ COUNTING_MODULE = str(Path(__file__).with_name("counting_module.py"))
 class BackendProcess:
     """``dasf serve counting_module.py`` as a child process; a context manager."""
 
-    def __init__(self, url: str, topic: str, count_file: Path, workers: int = 8) -> None:
+    def __init__(
+        self,
+        url: str,
+        topic: str,
+        count_file: Path,
+        workers: int = 8,
+        subscription: str | None = None,
+    ) -> None:
         self.url, self.topic, self.count_file = url, topic, Path(count_file)
         self.workers = workers
+        self.subscription = subscription
         self.process: subprocess.Popen | None = None
         self.log_path = self.count_file.with_suffix(".log")
 
@@ -29,6 +37,8 @@ class BackendProcess:
         """Start and wait until the module answers discovery through the broker."""
         cmd = [sys.executable, "-m", "dasf_jupyter.cli", "serve", COUNTING_MODULE]
         cmd += ["--topic", self.topic, "--url", self.url, "--workers", str(self.workers)]
+        if self.subscription is not None:
+            cmd += ["--subscription", self.subscription]
         env = {**os.environ, "DASF_COUNT_FILE": str(self.count_file), "PYTHONUNBUFFERED": "1"}
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -7,7 +7,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from .fields.base import FieldContext, InvalidInput
+from .fields.base import HELP_STYLE, LABEL_WIDTH, FieldContext, InvalidInput
 from .group import FieldGroup
 from .progress import ProgressSink
 from .run_panel import Runner, RunPanel
@@ -27,7 +27,7 @@ def user_namespace() -> dict[str, Any]:
 def _header(title: str, description: str) -> w.HTML:
     text = f"<h4 style='margin:4px 0'>{html.escape(title)}</h4>"
     if description:
-        text += f"<div style='color:#555'>{html.escape(description)}</div>"
+        text += f"<div style='{HELP_STYLE};white-space:pre-wrap'>{html.escape(description)}</div>"
     return w.HTML(text)
 
 
@@ -170,7 +170,11 @@ class ClassForm(_RunnableForm):
         )
         self.constructor = FieldGroup(schema, self._ctx)
         self._groups: dict[str, FieldGroup] = {}  # kept so switching back keeps the input
-        self.method_selector = w.Dropdown(options=list(self._methods), description="method")
+        self.method_selector = w.Dropdown(
+            options=list(self._methods),
+            description="method",
+            style={"description_width": LABEL_WIDTH},
+        )
         self.method_box = w.VBox()
         self.method_selector.observe(lambda _change: self._show_method(), "value")
         if method is not None:
@@ -204,7 +208,7 @@ class ClassForm(_RunnableForm):
             )
             self._groups[name] = FieldGroup(method_schema, ctx)
         description = str(self._methods[name].get("rpc_schema", {}).get("description") or "")
-        help_line = w.HTML(f"<span style='color:#555'>{html.escape(description)}</span>")
+        help_line = w.HTML(f"<span style='{HELP_STYLE}'>{html.escape(description)}</span>")
         self.method_box.children = [help_line, self._groups[name]]
 
     @property
@@ -256,7 +260,11 @@ class ModuleForm(w.VBox):
         if not self._apis:
             raise ValueError("the module has no functions or classes")
         self._forms: dict[str, _RunnableForm] = {}
-        self.member_selector = w.Dropdown(options=list(self._apis), description="member")
+        self.member_selector = w.Dropdown(
+            options=list(self._apis),
+            description="member",
+            style={"description_width": LABEL_WIDTH},
+        )
         self.holder = w.VBox()
         self.member_selector.observe(lambda _change: self._show(), "value")
         self._show()

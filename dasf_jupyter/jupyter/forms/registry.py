@@ -68,13 +68,17 @@ def _normalise(schema: dict[str, Any]) -> dict[str, Any]:
     return {**outer, "anyOf": [{**inner, "type": other}, {"type": "null"}]}
 
 
-def build_field(schema: dict[str, Any], ctx: FieldContext, *, name: str, required: bool) -> Field:
+def build_field(
+    schema: dict[str, Any], ctx: FieldContext, *, name: str, required: bool, bare: bool = False
+) -> Field:
     """The field widget for one property ``schema`` (``$ref``s resolved against ``ctx.defs``)."""
     if ctx.depth >= MAX_DEPTH:
         raise SchemaError(f"{name!r} nests deeper than {MAX_DEPTH} levels (a recursive model?)")
     resolved = _normalise(resolve(schema, ctx.defs))
     ctx.depth += 1
     try:
-        return FIELD_TYPES[schema_kind(resolved)](resolved, ctx, name=name, required=required)
+        return FIELD_TYPES[schema_kind(resolved)](
+            resolved, ctx, name=name, required=required, bare=bare
+        )
     finally:
         ctx.depth -= 1

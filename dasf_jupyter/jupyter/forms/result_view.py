@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 import base64
-import html
 import io
-import traceback
 from typing import Any
-
-from ...errors import RemoteError
-
-_MAX_SHORT = 300
 
 
 def mime_bundle(obj: Any) -> dict[str, Any]:
@@ -45,32 +39,106 @@ def display_output(data: dict[str, Any]) -> dict[str, Any]:
     return {"output_type": "display_data", "data": data, "metadata": {}}
 
 
-def quick_plot_png(obj: Any) -> bytes | None:
-    """A PNG line plot (1-D) or image (2-D) of numeric array data, if matplotlib is installed."""
-    try:
-        import numpy as np
-        from matplotlib.figure import Figure  # no pyplot: safe off the main thread
-    except ImportError:
-        return None
-    values = getattr(obj, "values", obj)
-    if not isinstance(values, np.ndarray) or values.ndim not in (1, 2):
-        return None
-    if values.dtype.kind not in "iuf" or values.size == 0:
-        return None
-    figure = Figure(figsize=(5, 3))
-    axes = figure.subplots()
+#: numeric columns of a DataFrame drawn at most in its quick plot
+MAX_FRAME_COLUMNS = 8
+
+
+def _plottable(values: Any) -> bool:
+    import numpy as np
+
+    return isinstance(values, np.ndarray) and values.dtype.kind in "iuf" and values.size > 1
+
+
+def _plot_data_array(da: Any, axes: Any) -> bool:
+    """xarray's own plot: real coordinates, ``name [units]`` labels and colorbar."""
+    if not _plottable(da.values) or da.ndim == 0:
+        return False
+    extra = {dim: 0 for dim in da.dims[2:]}  # a 3-D+ field: its first 2-D slice
+    da = da.isel(extra) if extra else da
+    if da.ndim == 1:
+        da.plot.line(ax=axes)
+    else:
+        da.plot(ax=axes)
+    if extra:
+        axes.set_title(axes.get_title() + " (first slice)", fontsize="small")
+    return True
+
+
+def _plot_dataset(ds: Any, axes: Any) -> bool:
+    """The first numeric data variable, plotted as a DataArray (its name in the title)."""
+    for name, variable in ds.data_vars.items():
+        if _plot_data_array(variable, axes):
+            if len(ds.data_vars) > 1:
+                axes.set_title(f"{name} (1 of {len(ds.data_vars)} variables)", fontsize="small")
+            return True
+    return False
+
+
+def _plot_frame(frame: Any, axes: Any) -> bool:
+    """The numeric columns against the index (a line each, at most a few)."""
+    numeric = frame.select_dtypes("number")
+    if numeric.empty or len(numeric) < 2:
+        return False
+    numeric.iloc[:, :MAX_FRAME_COLUMNS].plot(ax=axes)
+    return True
+
+
+def _plot_array(values: Any, axes: Any) -> bool:
+    if not _plottable(values) or values.ndim not in (1, 2):
+        return False
     if values.ndim == 1:
         axes.plot(values)
     else:
-        figure.colorbar(axes.imshow(values, aspect="auto", origin="lower"), ax=axes)
-    axes.set_title(str(getattr(obj, "name", None) or ""))
+        axes.figure.colorbar(axes.imshow(values, aspect="auto", origin="lower"), ax=axes)
+    return True
+
+
+def quick_plot_figure(obj: Any) -> Any:
+    """A matplotlib Figure with a quick look at array or table data, ``None`` if there is none.
+
+    DataArrays and Datasets use xarray's own plotting (coordinates on the axes, units in the
+    labels and the colorbar), DataFrames pandas' line plot, plain arrays matplotlib.
+    """
+    try:
+        from matplotlib.figure import Figure  # not pyplot's global figures: thread-safe
+    except ImportError:
+        return None
+    plotters = []
+    try:
+        import xarray as xr
+
+        plotters += [(xr.DataArray, _plot_data_array), (xr.Dataset, _plot_dataset)]
+    except ImportError:
+        pass
+    try:
+        import pandas as pd
+
+        plotters.append((pd.DataFrame, _plot_frame))
+    except ImportError:
+        pass
+    figure = Figure(figsize=(6, 3.5), layout="constrained")
+    axes = figure.subplots()
+    for kind, plot in plotters:
+        if isinstance(obj, kind):
+            drawn = plot(obj, axes)
+            break
+    else:
+        drawn = _plot_array(obj, axes)
+    return figure if drawn else None
+
+
+def quick_plot_png(obj: Any) -> bytes | None:
+    """:func:`quick_plot_figure` as PNG bytes."""
+    figure = quick_plot_figure(obj)
+    if figure is None:
+        return None
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight")
+    figure.savefig(buffer, format="png", dpi=90)
     return buffer.getvalue()
 
 
 def result_outputs(result: Any) -> tuple[dict[str, Any], ...]:
-    """Outputs showing ``result`` richly, plus a quick plot for 1-D/2-D numeric data."""
+    """Outputs showing ``result`` richly, plus a quick plot of array and table data."""
     outputs = [display_output(mime_bundle(result))]
     try:
         png = quick_plot_png(result)
@@ -78,36 +146,5 @@ def result_outputs(result: Any) -> tuple[dict[str, Any], ...]:
         png = None
     if png:
         encoded = base64.b64encode(png).decode("ascii")
-        outputs.append(display_output({"image/png": encoded, "text/plain": "<plot>"}))
+        outputs.append(display_output({"image/png": encoded, "text/plain": "<quick plot>"}))
     return tuple(outputs)
-
-
-def short_message(exc: BaseException) -> str:
-    """The first line of an error, prefixed with its type, at most a few hundred characters."""
-    if isinstance(exc, RemoteError):
-        text = exc.message
-        kind = exc.exc_type or "remote error"
-    else:
-        text, kind = str(exc), type(exc).__name__
-    first = (text.strip().splitlines() or [""])[0]
-    if len(first) > _MAX_SHORT:
-        first = first[:_MAX_SHORT] + "…"
-    return f"{kind}: {first}" if first else kind
-
-
-def error_details(exc: BaseException) -> str:
-    """The full error text and traceback (the remote one where the backend sent it)."""
-    if isinstance(exc, RemoteError) and exc.traceback:
-        return f"{exc}\n\n{exc.traceback}"
-    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-
-
-def error_outputs(exc: BaseException) -> tuple[dict[str, Any], ...]:
-    """A red short message with the details collapsed underneath."""
-    short = html.escape(short_message(exc))
-    details = html.escape(error_details(exc))
-    page = (
-        f'<div style="color:#c62828"><b>✖ {short}</b></div>'
-        f"<details><summary>details</summary><pre>{details}</pre></details>"
-    )
-    return (display_output({"text/html": page, "text/plain": short_message(exc)}),)

@@ -10,12 +10,20 @@ from typing import Any
 
 import ipywidgets as w
 
-from .fields.base import ERROR_STYLE
+from ..error_view import error_html
 from .progress import ProgressSink
-from .result_view import error_outputs, result_outputs, short_message
+from .result_view import result_outputs
 
 #: ``runner(request, sink) -> result``; called on a worker thread
 Runner = Callable[[dict[str, Any], ProgressSink], Any]
+
+#: theme colour of each kind of message (JupyterLab CSS variables: dark themes too)
+MESSAGE_COLOURS = {
+    "info": "var(--jp-ui-font-color1)",
+    "success": "var(--jp-success-color1)",
+    "warning": "var(--jp-warn-color1)",
+    "error": "var(--jp-error-color1)",
+}
 
 
 class RunPanel(w.VBox):
@@ -48,13 +56,18 @@ class RunPanel(w.VBox):
         self.result_name.style.description_width = "initial"
         self.progress = w.IntProgress(min=0, max=100, value=0, layout=w.Layout(width="50%"))
         self.progress_label = w.HTML()
+        #: the one message area: validation problems, running, done, abandoned or the error
         self.summary = w.HTML()
+        self.summary.add_class("dasf-form-message")
         self.output = w.Output()
         self.run_button.on_click(lambda _b: self.run())
         self.cancel_button.on_click(lambda _b: self.cancel())
         buttons = w.HBox([self.run_button, self.cancel_button, self.result_name])
-        bar = w.HBox([self.progress, self.progress_label])
-        super().__init__(children=[self.summary, buttons, bar, self.output])
+        # shown from the first run on: an empty grey bar says nothing
+        bar = self.progress_bar = w.HBox(
+            [self.progress, self.progress_label], layout=w.Layout(display="none")
+        )
+        super().__init__(children=[buttons, bar, self.summary, self.output])
 
     @property
     def busy(self) -> bool:
@@ -65,9 +78,12 @@ class RunPanel(w.VBox):
         """Block until the current call finished or was abandoned; ``False`` on timeout."""
         return self._done.wait(timeout)
 
-    def _say(self, message: str, error: bool = False) -> None:
-        style = ERROR_STYLE if error else "color:#2e7d32"
-        self.summary.value = f'<span style="{style}">{html.escape(message)}</span>'
+    def _say(self, message: str, kind: str = "info") -> None:
+        """Replace the message area's text (each new message replaces the last one)."""
+        colour = MESSAGE_COLOURS[kind]
+        self.summary.value = (
+            f'<div data-kind="{kind}" style="color:{colour}">{html.escape(message)}</div>'
+        )
 
     def _check(self) -> str | None:
         """Why the form cannot be run now, or ``None``."""
@@ -89,7 +105,7 @@ class RunPanel(w.VBox):
                 return False  # the button is disabled too; this guards programmatic calls
             problem = self._check()
             if problem:
-                self._say(problem, error=True)
+                self._say(problem, "error")
                 return False
             self._call_id += 1
             self.calls += 1
@@ -111,6 +127,7 @@ class RunPanel(w.VBox):
         self.run_button.disabled = running
         self.cancel_button.disabled = not running
         if running:
+            self.progress_bar.layout.display = None
             self.progress.value, self.progress.bar_style = 0, ""
             self.progress_label.value = ""
             self.output.outputs = ()
@@ -139,11 +156,11 @@ class RunPanel(w.VBox):
                 self.namespace[name] = result
                 self.progress.value, self.progress.bar_style = self.progress.max, "success"
                 self.output.outputs = result_outputs(result)
-                self._say(f"done — result stored as {name}")
+                self._say(f"done — result stored as {name}", "success")
             else:
                 self.progress.bar_style = "danger"
-                self.output.outputs = error_outputs(error)
-                self._say(f"failed: {short_message(error)}", error=True)
+                self.output.outputs = ()
+                self.summary.value = error_html(error)
             self._set_running(False)
             self._done.set()
 
@@ -155,6 +172,8 @@ class RunPanel(w.VBox):
             if self._sink is not None:
                 self._sink.cancelled.set()
             self.progress.bar_style = "warning"
-            self._say("abandoned — the module may still finish it, but the result is ignored")
+            self._say(
+                "abandoned — the module may still finish it, but the result is ignored", "warning"
+            )
             self._set_running(False)
             self._done.set()

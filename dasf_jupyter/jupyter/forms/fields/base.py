@@ -8,7 +8,8 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..schema import default_of, label_for
+from ..labels import default_text, label_for, type_text
+from ..schema import default_of
 
 
 class _Empty:
@@ -43,15 +44,23 @@ class FieldContext:
     namespace: dict[str, Any] = field(default_factory=dict)
     depth: int = 0  #: nesting level of the field being built (guards recursive models)
 
-    def field_for(self, schema: dict[str, Any], *, name: str, required: bool) -> Field:
+    def field_for(
+        self, schema: dict[str, Any], *, name: str, required: bool, bare: bool = False
+    ) -> Field:
         """Build the field widget for ``schema`` (nested fields use this, too)."""
         from ..registry import build_field  # the registry imports every field module
 
-        return build_field(schema, self, name=name, required=required)
+        return build_field(schema, self, name=name, required=required, bare=bare)
 
 
-ERROR_STYLE = "color:#c62828;font-size:90%"
-HELP_STYLE = "color:#666;font-size:90%"
+# JupyterLab theme variables: readable in light and dark themes alike
+ERROR_STYLE = "color:var(--jp-error-color1);font-size:90%"
+HELP_STYLE = "color:var(--jp-ui-font-color2);font-size:90%"
+META_STYLE = "color:var(--jp-ui-font-color2);font-size:85%;font-family:var(--jp-code-font-family)"
+#: width of the label column, so that the controls of a form line up
+LABEL_WIDTH = "13em"
+#: width of text boxes and drop-downs (a column of equal controls reads as a table)
+CONTROL_WIDTH = "16em"
 
 
 def label_html(text: str, required: bool) -> str:
@@ -60,22 +69,40 @@ def label_html(text: str, required: bool) -> str:
     return f"<b>{html.escape(text)}</b>{star}"
 
 
+def meta_html(schema: dict[str, Any]) -> str:
+    """The type and default of a field in small monospace text (``float = 288.0``)."""
+    text = type_text(schema)
+    default = default_text(schema)
+    if default is not None:
+        text += f" = {default}"
+    return f'<span style="{META_STYLE}">{html.escape(text)}</span>'
+
+
 class Field(w.VBox):
     """Base of all fields; subclasses build a control and convert its state to a value."""
 
     def __init__(
-        self, schema: dict[str, Any], ctx: FieldContext, *, name: str, required: bool
+        self,
+        schema: dict[str, Any],
+        ctx: FieldContext,
+        *,
+        name: str,
+        required: bool,
+        bare: bool = False,
     ) -> None:
         self.schema = schema
         self.ctx = ctx
         self.name = name
         self.required = required
+        #: no label column of its own (an Optional wrapper shows the label instead)
+        self.bare = bare
         #: whether blank text counts as "nothing entered" (else it is the empty string)
         self.blank_is_empty = required
         self.title = label_for(name, schema)
         self.label = self.title + (" *" if required else "")
         self.help = str(schema.get("description") or "")
-        self.error = w.HTML(layout=w.Layout(margin="0 0 0 8px"))
+        # under the control, not under the label
+        self.error = w.HTML(layout=w.Layout(margin=f"0 0 0 {'0' if bare else LABEL_WIDTH}"))
         super().__init__(children=[self.build(), self.error])
         if "default" in schema and schema["default"] is not None:
             try:
@@ -137,13 +164,26 @@ class Field(w.VBox):
             f'<span style="{ERROR_STYLE}">⚠ {html.escape(message)}</span>' if message else ""
         )
 
+    def label_column(self) -> w.HTML:
+        """Label (name, units, required star) over the type and default, at a fixed width."""
+        column = w.HTML(
+            f'<div style="line-height:1.3;padding:2px 0">'
+            f"{label_html(self.title, self.required)}<br>{meta_html(self.schema)}</div>",
+            layout=w.Layout(width=LABEL_WIDTH, min_width=LABEL_WIDTH),
+        )
+        column.add_class("dasf-field-label")
+        return column
+
     def describe(self, control: w.Widget) -> w.Widget:
-        """Label ``control`` with the field label and its description as tooltip/help text."""
-        control.description = self.label
+        """One form row: label column, ``control``, the description as readable help text."""
         control.tooltip = self.help or None
-        control.style.description_width = "initial"
         control.observe(lambda _change: self.recheck(), "value")
-        if not self.help:
-            return control
-        help_text = w.HTML(f'<span style="{HELP_STYLE}">{html.escape(self.help)}</span>')
-        return w.HBox([control, help_text], layout=w.Layout(align_items="center"))
+        parts: list[w.Widget] = [] if self.bare else [self.label_column()]
+        parts.append(control)
+        if self.help:
+            help_text = w.HTML(f'<span style="{HELP_STYLE}">{html.escape(self.help)}</span>')
+            help_text.layout.margin = "0 0 0 8px"
+            parts.append(help_text)
+        row = w.HBox(parts, layout=w.Layout(align_items="center"))
+        row.add_class("dasf-field")
+        return row

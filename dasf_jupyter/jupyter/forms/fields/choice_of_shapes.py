@@ -7,21 +7,28 @@ from typing import Any
 import ipywidgets as w
 
 from ..schema import resolve, split_optional
-from .base import EMPTY, Field, InvalidInput, label_html
+from .base import EMPTY, Field, InvalidInput, label_html, meta_html
 
 
 class OptionalField(Field):
-    """``anyOf: [X, null]``: the field of X plus a "None" checkbox; may be left empty."""
+    """``anyOf: [X, null]``: the label, a "not set" switch, and X's control once it is set."""
 
     def build(self) -> w.Widget:
         inner_schema = split_optional(self.schema) or {}
-        self.inner = self.ctx.field_for(inner_schema, name=self.name, required=self.required)
+        self.inner = self.ctx.field_for(
+            inner_schema, name=self.name, required=self.required, bare=True
+        )
         self.inner.blank_is_empty = True  # a blank Optional[str] means None, not ""
-        self.none = w.Checkbox(value=True, description="None", indent=False)
-        self.none.layout.width = "auto"
+        self.none = w.Checkbox(value=True, description="not set", indent=False)
+        self.none.tooltip = "untick to enter a value; ticked, the argument is None"
+        self.none.layout.width = "6.5em"
+        self.none.add_class("dasf-not-set")
         self.none.observe(lambda _change: self._sync(), "value")
         self._sync()
-        return w.HBox([self.inner, self.none], layout=w.Layout(align_items="flex-start"))
+        parts: list[w.Widget] = [] if self.bare else [self.label_column()]
+        row = w.HBox([*parts, self.none, self.inner], layout=w.Layout(align_items="center"))
+        row.add_class("dasf-field")
+        return row
 
     def _sync(self) -> None:
         # the inner control is hidden rather than disabled: composite fields have no
@@ -64,14 +71,18 @@ class UnionField(Field):
     def build(self) -> w.Widget:
         branches = self.schema["anyOf"] if "anyOf" in self.schema else self.schema["oneOf"]
         self.branches = [
-            self.ctx.field_for(b, name=self.name, required=self.required) for b in branches
+            self.ctx.field_for(b, name=self.name, required=self.required, bare=True)
+            for b in branches
         ]
         titles = [_branch_title(resolve(b, self.ctx.defs), i) for i, b in enumerate(branches)]
         self.selector = w.ToggleButtons(options=list(zip(titles, range(len(titles)), strict=True)))
         self.selector.observe(lambda _change: self._sync(), "value")
         self.holder = w.VBox()
         self._sync()
-        header = w.HTML(label_html(self.title, self.required), tooltip=self.help or None)
+        header = w.HTML(
+            f"{label_html(self.title, self.required)} {meta_html(self.schema)}",
+            tooltip=self.help or None,
+        )
         return w.VBox([header, self.selector, self.holder])
 
     def _sync(self) -> None:

@@ -7,16 +7,19 @@ from typing import Any
 
 import ipywidgets as w
 
-from .base import EMPTY, Field, InvalidInput, label_html
+from .base import EMPTY, HELP_STYLE, Field, InvalidInput, label_html, meta_html
 
-_BOX = w.Layout(border="1px solid #ccc", padding="4px 8px", margin="2px 0")
+_BOX = w.Layout(border="1px solid var(--jp-border-color2)", padding="4px 8px", margin="2px 0")
 _NUMERIC = {"integer": int, "number": float}
 
 
 def _header(field: Field) -> w.HTML:
     """The bold label line of a composite field (description as tooltip and help text)."""
-    help_text = f' <span style="color:#666">{html.escape(field.help)}</span>' if field.help else ""
-    return w.HTML(label_html(field.title, field.required) + help_text, tooltip=field.help or None)
+    help_text = ""
+    if field.help:
+        help_text = f' <span style="{HELP_STYLE}">{html.escape(field.help)}</span>'
+    text = label_html(field.title, field.required) + " " + meta_html(field.schema) + help_text
+    return w.HTML(text, tooltip=field.help or None)
 
 
 def _small_button(text: str, tooltip: str) -> w.Button:
@@ -44,7 +47,7 @@ class ListField(Field):
 
     def add_item(self, value: Any = EMPTY) -> Field:
         """Append a row (optionally filled with ``value``) and return its field."""
-        item = self.ctx.field_for(self.item_schema, name="item", required=True)
+        item = self.ctx.field_for(self.item_schema, name="item", required=True, bare=True)
         if value is not EMPTY:
             item.set_value(value)
         remove = _small_button("✕", "remove this item")
@@ -120,7 +123,7 @@ class DictField(Field):
     def add_entry(self, key: str = "", value: Any = EMPTY) -> Field:
         """Append a key/value row and return the value's field."""
         key_text = w.Text(value=key, placeholder="key", layout=w.Layout(width="12em"))
-        item = self.ctx.field_for(self.value_schema, name="value", required=True)
+        item = self.ctx.field_for(self.value_schema, name="value", required=True, bare=True)
         if value is not EMPTY:
             item.set_value(value)
         remove = _small_button("✕", "remove this key")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import math
 import re
-import sys
 from typing import Any
 
 import ipywidgets as w
 
-from .base import EMPTY, Field, InvalidInput
+from .base import CONTROL_WIDTH, EMPTY, Field, InvalidInput
 
 _BOUND_KEYS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
@@ -33,50 +32,66 @@ def number_problem(value: float, schema: dict[str, Any]) -> str | None:
 
 
 class _NumberField(Field):
-    """Shared logic of int and float fields: bounded control when the schema has bounds."""
+    """Shared logic of int and float fields: a text box that starts empty.
 
-    plain: type[w.Widget]
-    bounded: type[w.Widget]
-    limit: float
+    A number widget always holds a number, so a required argument would be sent as a silent
+    0; here an empty box is "nothing entered" and a required one blocks the Run button.
+    """
+
+    kind: type
+    #: what the empty box says when it has no bounds
+    hint: str
 
     def build(self) -> w.Widget:
-        schema = self.schema
-        if any(key in schema for key in _BOUND_KEYS):
-            low = schema.get("minimum", schema.get("exclusiveMinimum", -self.limit))
-            high = schema.get("maximum", schema.get("exclusiveMaximum", self.limit))
-            self.control = self.bounded(min=low, max=high, value=self._start(low, high))
-        else:
-            self.control = self.plain()
+        self.control = w.Text(placeholder=self._placeholder(), continuous_update=False)
+        self.control.layout.width = CONTROL_WIDTH
         return self.describe(self.control)
 
-    def _start(self, low: float, high: float) -> float:
-        """A starting value inside the bounds (0 if allowed); the schema default replaces it."""
-        return min(max(0, low), high)
+    def _placeholder(self) -> str:
+        low = self.schema.get("minimum", self.schema.get("exclusiveMinimum"))
+        high = self.schema.get("maximum", self.schema.get("exclusiveMaximum"))
+        if low is None and high is None:
+            return self.hint
+        return f"{self.hint}, {'' if low is None else low} … {'' if high is None else high}"
 
     def read(self) -> Any:
-        return self.control.value
+        text = self.control.value.strip()
+        if not text:
+            return EMPTY
+        try:
+            return self.parse(text)
+        except ValueError:
+            raise InvalidInput(f"{text!r} is not {self.hint}") from None
+
+    def parse(self, text: str) -> Any:
+        return self.kind(text)
 
     def set_value(self, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InvalidInput(f"{value!r} is not a number")
-        self.control.value = value
+        if self.kind is int and isinstance(value, float):
+            if not value.is_integer():
+                raise InvalidInput(f"{value!r} is not a whole number")
+            value = int(value)
+        self.control.value = repr(self.kind(value))
 
     def check(self, value: Any) -> str | None:
         return number_problem(value, self.schema)
 
 
 class IntField(_NumberField):
-    """An integer: IntText, or BoundedIntText when the schema has bounds."""
+    """An integer, typed as text (``12``, ``-3``, ``1_000``)."""
 
-    plain, bounded = w.IntText, w.BoundedIntText
-    limit = 2**53 - 1  # largest integer a browser number represents exactly
+    kind, hint = int, "a whole number"
 
 
 class FloatField(_NumberField):
-    """A float: FloatText, or BoundedFloatText when the schema has bounds."""
+    """A float, typed as text (``2.5``, ``1e-3``); integers are accepted."""
 
-    plain, bounded = w.FloatText, w.BoundedFloatText
-    limit = sys.float_info.max
+    kind, hint = float, "a number"
+
+    def parse(self, text: str) -> Any:
+        return float(text)
 
 
 class TextField(Field):
@@ -86,6 +101,7 @@ class TextField(Field):
         default = self.schema.get("default")
         long_text = self.schema.get("maxLength", 0) > 120 or "\n" in str(default or "")
         self.control = (w.Textarea if long_text else w.Text)()
+        self.control.layout.width = CONTROL_WIDTH
         return self.describe(self.control)
 
     def read(self) -> Any:
@@ -128,6 +144,7 @@ class ChoiceField(Field):
         choices = self.schema["enum"] if "enum" in self.schema else [self.schema["const"]]
         self.choices = list(choices)
         self.control = w.Dropdown(options=[(str(c), c) for c in self.choices], value=None)
+        self.control.layout.width = CONTROL_WIDTH
         if len(self.choices) == 1:
             self.control.value = self.choices[0]  # nothing to choose
         return self.describe(self.control)

@@ -1,0 +1,60 @@
+"""A served module's check that its topic has no other subscription (calls would run twice).
+
+After connecting, the module asks the broker's discovery API once how many subscriptions its
+topic has. More than one means every request runs once per subscription, usually a replica
+started with another ``subscription`` name by mistake: the module logs a warning. Brokers
+without the discovery API (dasf-broker-django) are not asked twice and cause no message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from ..transport import BrokerUrl
+
+log = logging.getLogger(__name__)
+
+#: the whole check (one HTTP GET) gives up after this many seconds
+CHECK_TIMEOUT = 10.0
+
+
+def subscriptions_of(broker: BrokerUrl, headers: dict[str, str], topic: str) -> int | None:
+    """The number of subscriptions the broker reports for ``topic``; None if it cannot say."""
+    url = f"{broker.http_base}/api/topics/{urllib.parse.quote(topic, safe='')}/"
+    request = urllib.request.Request(url, headers={"Accept": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=CHECK_TIMEOUT) as answer:  # noqa: S310
+            data = json.loads(answer.read(1 << 20))
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+    count = data.get("subscriptions") if isinstance(data, dict) else None
+    return count if isinstance(count, int) and not isinstance(count, bool) else None
+
+
+def warn_if_split(broker: BrokerUrl, headers: dict[str, str], topic: str, own: str) -> None:
+    """Log a warning if ``topic`` has another subscription besides ``own``."""
+    count = subscriptions_of(broker, headers, topic)
+    if count is not None and count > 1:
+        log.warning(
+            "topic %r has %d subscriptions on the broker: every request will run once per "
+            "subscription; replicas that should share the calls must all use subscription "
+            "%r (this one's)",
+            topic,
+            count,
+            own,
+        )
+
+
+def check_in_background(broker: BrokerUrl, headers: dict[str, str], topic: str, own: str) -> None:
+    """Run :func:`warn_if_split` in a daemon thread (serving never waits for it)."""
+    threading.Thread(
+        target=warn_if_split,
+        args=(broker, dict(headers), topic, own),
+        name="dasf-subscription-check",
+        daemon=True,
+    ).start()
