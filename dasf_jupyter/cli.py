@@ -25,6 +25,12 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve a Python file or module as a backend module")
     serve.add_argument("target", help="file.py or dotted module name")
+    serve.epilog = (
+        "Incomplete fragmented requests are bounded (bytes; the oldest is dropped and "
+        "answered with an error): DASF_MODULE_FRAGMENTS_PER_SENDER (128 MiB), "
+        "DASF_MODULE_FRAGMENTS_TOTAL (512 MiB), DASF_MODULE_FRAGMENTS_MAX_PAYLOAD (one "
+        "request, 512 MiB), DASF_MODULE_FRAGMENTS_TIMEOUT (300 s)."
+    )
     serve.add_argument("--topic", "-t", required=True, help="the request topic to serve")
     serve.add_argument("--url", required=True, help="broker websocket URL, e.g. ws://host/ws")
     serve.add_argument("--token", default=os.environ.get("DASF_TOKEN"), help=token_help)

@@ -62,7 +62,7 @@ def scaleout_services() -> tuple[str, str]:
 
 @contextmanager
 def scaled_out_brokers(
-    tmp: Path, name: str, extra_env: dict[str, str] | None = None
+    tmp: Path, name: str, extra_env: dict[str, str] | None = None, secure: bool = False
 ) -> Iterator[tuple[BrokerProcess, BrokerProcess]]:
     """Brokers A and B on a fresh PostgreSQL database and Redis key prefix; removed after."""
     import psycopg
@@ -79,8 +79,8 @@ def scaled_out_brokers(
         "DASF_REDIS_PREFIX": prefix,
         **(extra_env or {}),
     }
-    a = BrokerProcess(data_dir=tmp / "a", env=env)
-    b = BrokerProcess(data_dir=tmp / "b", env=env)
+    a = BrokerProcess(data_dir=tmp / "a", env=env, secure=secure)
+    b = BrokerProcess(data_dir=tmp / "b", env=env, secure=secure)
     try:
         a.start()  # A applies the migrations; B finds them applied
         b.start()

@@ -52,6 +52,9 @@ COVERED_BY = {
         ],
         "tests/broker/test_readme_management.py::test_readme_management_commands_do_what_they_say",
     ),
+    "dasf-broker manage dasf_user deactivate bob": (
+        "tests/security/test_revocation.py::test_deactivated_user_closes_sockets"
+    ),
 }
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..codecs.attachments import collecting
-from ..errors import ProtocolError
+from ..errors import PayloadTooLarge, ProtocolError
 from ..protocol import (
     DEFAULT_FRAGMENT_SIZE,
     Envelope,
@@ -38,6 +38,7 @@ from ..protocol.body import (
     decode_payload_value,
     encode_body_parts,
 )
+from ..protocol.fragment_limits import FragmentLimits, module_limits
 from ..protocol.fragments import split_parts
 from ..security import RequestSecurity, SecurityError, SecurityPolicy, SignatureMissing
 from ..transport.urls import check_topic
@@ -53,8 +54,6 @@ EXECUTION_PREFIX = "error executing request: "
 OVERFLOW_MESSAGE = "request rejected due to queue overflow, try again later"
 SHUTDOWN_MESSAGE = "request rejected because the module is shutting down, try again later"
 NO_INFO_MESSAGE = "This module does not provide capability information."
-#: partial fragmented requests older than this are dropped
-FRAGMENT_TIMEOUT = 300.0
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,8 @@ class Dispatcher:
         send_traceback: TracebackPolicy = False,
         fragment_size: int = DEFAULT_FRAGMENT_SIZE,
         forward_output: bool = False,
-        max_request_size: int = 1 << 30,
+        max_request_size: int | None = None,
+        fragment_limits: FragmentLimits | None = None,
         security: SecurityPolicy | None = None,
     ) -> None:
         if fragment_size <= 0:
@@ -105,7 +105,12 @@ class Dispatcher:
         self.forward_output = forward_output
         #: opens sealed requests, checks signatures, seals replies (None: plain only)
         self.security = security
-        self._fragments = FragmentAssembler(max_payload=max_request_size)
+        limits = fragment_limits or module_limits()
+        if max_request_size is not None:
+            limits = replace(limits, max_payload=max_request_size)
+        self.fragment_limits = limits
+        # a sender is a response topic: the caller the error replies go back to
+        self._fragments: FragmentAssembler = limits.assembler(sender=_response_topic_of)
         self._fragments_lock = threading.Lock()
 
     # -- routing (receive loop; must be quick) --------------------------------------------
@@ -155,14 +160,21 @@ class Dispatcher:
             index = fragment_index(envelope.properties)
             if index is None:
                 return Decision(job=job)
-            with self._fragments_lock:
-                self._fragments.expire(FRAGMENT_TIMEOUT)
-                key = (topic, context)
-                payload = self._fragments.add(key, *index, envelope.wire_payload())
         except ProtocolError as exc:
             return Decision([self.error_reply(job, f"invalid request fragments: {exc}", exc)])
+        with self._fragments_lock:
+            self._fragments.expire(self.fragment_limits.timeout)
+            try:
+                payload = self._fragments.add((topic, context), *index, envelope.wire_payload())
+                error = None
+            except ProtocolError as exc:
+                payload, error = None, exc
+            dropped = self._fragments.take_dropped()
+        replies = [self._dropped_reply(envelope, key, why) for key, why in dropped]
+        if error is not None:
+            replies.append(self.error_reply(job, f"invalid request fragments: {error}", error))
         if payload is None:
-            return Decision()
+            return Decision(replies)
         props = {
             k: v
             for k, v in envelope.properties.items()
@@ -172,7 +184,13 @@ class Dispatcher:
             whole = Envelope(payload, props, envelope.context, envelope.message_id)
         else:
             whole = Envelope("", props, envelope.context, envelope.message_id, data=payload)
-        return Decision(job=Job(whole, topic, context))
+        return Decision(replies, job=Job(whole, topic, context))
+
+    def _dropped_reply(self, envelope: Envelope, key: Any, why: str) -> Outgoing:
+        """The error response for a fragmented request dropped before it was complete."""
+        topic, context = key
+        message = f"request dropped before all its fragments arrived: {why}"
+        return self.error_reply(Job(envelope, topic, context), message, PayloadTooLarge.__name__)
 
     def reply(
         self, topic: str, context: str, kind: MessageType, payload: str = "", **properties: Any
@@ -407,6 +425,11 @@ def _reporter_config(data: Any, param: str, is_method: bool) -> Any:
     if is_method and isinstance(data.get("function"), dict) and param in data["function"]:
         return data["function"][param]
     return data.get(param)
+
+
+def _response_topic_of(key: Any) -> str:
+    """The sender of a fragmented request: its response topic (keys are (topic, context))."""
+    return key[0]
 
 
 def _prefixed(prefix: str, exc: BaseException) -> str:

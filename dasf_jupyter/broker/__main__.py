@@ -18,9 +18,13 @@ Run the DASF message broker (Django + Channels, served by uvicorn).
 Defaults: 127.0.0.1:8765, SQLite in the data dir, in-memory delivery, open development mode
 (anonymous may create and use topics). Environment: DATABASE_URL (PostgreSQL) and REDIS_URL
 let several broker processes serve the same topics; DASF_BROKER_SECURE, DASF_DATA_DIR,
-DASF_MAX_MESSAGE_SIZE, DASF_PING_INTERVAL, DASF_ONLINE_WINDOW, DASF_UNSERVED_TIMEOUT,
+DASF_MAX_MESSAGE_SIZE, DASF_MAX_BACKLOG_BYTES (undelivered data per subscription, default
+512 MiB), DASF_MAX_BACKLOG_TOTAL, DASF_PING_INTERVAL, DASF_ONLINE_WINDOW, DASF_UNSERVED_TIMEOUT,
 DASF_RESPONSE_TOPIC_MAX_AGE, DASF_GC_INTERVAL, DASF_WS_COMPRESSION, DASF_REDIS_PREFIX,
-DASF_SHARE_REFERENCE_REPLICAS, DJANGO_SECRET_KEY, DASF_ALLOWED_HOSTS.
+DASF_SHARE_REFERENCE_REPLICAS, DJANGO_SECRET_KEY, DASF_ALLOWED_HOSTS, DASF_ALLOWED_ORIGINS,
+DASF_ACCESS_RECHECK_INTERVAL.
+Browsers: a websocket handshake with an Origin header is accepted only from the broker's own
+origin or an --allowed-origins entry, and only under an allowed Host name.
 Topic-creation quotas (0 = no limit): DASF_TOPIC_QUOTA_PER_CONNECTION (topics one websocket
 may create, default 50), DASF_TOPIC_QUOTA_PER_USER (topics one user may own, default 1000),
 DASF_TOPIC_QUOTA_ANONYMOUS (topics all anonymous callers together may own, default 5000;
@@ -63,6 +67,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest websocket message accepted (env DASF_MAX_MESSAGE_SIZE, default 64 MiB)",
     )
     parser.add_argument(
+        "--allowed-origins",
+        metavar="ORIGINS",
+        help="comma-separated web origins (scheme://host[:port]) whose pages may open "
+        "websockets here, '*' for any (env DASF_ALLOWED_ORIGINS; default: none besides the "
+        "broker's own origin; clients that are not browsers are not affected)",
+    )
+    parser.add_argument(
+        "--allowed-hosts",
+        metavar="HOSTS",
+        help="comma-separated host names the broker answers to (env DASF_ALLOWED_HOSTS; "
+        "default: the --host name and localhost's names)",
+    )
+    parser.add_argument(
+        "--max-backlog-total",
+        metavar="BYTES",
+        type=int,
+        help="undelivered data the broker holds across all subscriptions; the largest "
+        "backlogs are cut off first, a publish that finds no room is refused "
+        "(env DASF_MAX_BACKLOG_TOTAL, default 512 MiB)",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         choices=["critical", "error", "warning", "info", "debug"],
@@ -82,6 +107,7 @@ def _manage_options(args: list[str]) -> tuple[str | None, list[str]]:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``dasf-broker``."""
+    from .origins import parse_origins
     from .server import configure_environment, manage, serve
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -95,7 +121,22 @@ def main(argv: list[str] | None = None) -> None:
     options = build_parser().parse_args(args)
     if options.max_message_size is not None and options.max_message_size < 1024:
         build_parser().error("--max-message-size must be at least 1024 bytes")
-    configure_environment(options.data_dir, options.secure, options.max_message_size)
+    if options.max_backlog_total is not None and options.max_backlog_total < 1024:
+        build_parser().error("--max-backlog-total must be at least 1024 bytes")
+    if options.allowed_origins is not None:
+        try:
+            parse_origins(options.allowed_origins)
+        except ValueError as exc:
+            build_parser().error(f"--allowed-origins: {exc}")
+    configure_environment(
+        options.data_dir,
+        options.secure,
+        options.max_message_size,
+        listen_host=options.host,
+        allowed_origins=options.allowed_origins,
+        allowed_hosts=options.allowed_hosts,
+        max_backlog_total=options.max_backlog_total,
+    )
     serve(options.host, options.port, options.log_level)
 
 

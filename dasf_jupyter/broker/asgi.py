@@ -15,12 +15,20 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 # CSS/JS, served from the installed packages so the broker needs no collectstatic step
 django_http = ASGIStaticFilesHandler(get_asgi_application())
 
+from django.conf import settings  # noqa: E402
+
+from .origins import OriginGuard, OriginPolicy  # noqa: E402
 from .routing import websocket_urlpatterns  # noqa: E402
 from .runtime import get_runtime, stop_runtime  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-router = ProtocolTypeRouter({"http": django_http, "websocket": URLRouter(websocket_urlpatterns)})
+# browser handshakes from foreign pages are refused before any route or token is looked at
+websockets = OriginGuard(
+    URLRouter(websocket_urlpatterns),
+    OriginPolicy(settings.DASF_ALLOWED_ORIGINS, settings.ALLOWED_HOSTS),
+)
+router = ProtocolTypeRouter({"http": django_http, "websocket": websockets})
 
 
 async def _lifespan(receive, send) -> None:

@@ -35,9 +35,9 @@ def token_from_authorization(value: str) -> str:
     """Extract the key of an ``Authorization: Token|Bearer <key>`` header value."""
     scheme, _, key = value.strip().partition(" ")
     if scheme.lower() not in TOKEN_SCHEMES:
+        # the scheme is not echoed: a key sent without a scheme would land in logs and replies
         raise AuthRefused(
-            f"unsupported Authorization scheme {scheme[:20]!r}; "
-            "use 'Token <key>' or 'Bearer <key>'"
+            "unsupported Authorization scheme; use 'Authorization: Token <key>' or 'Bearer <key>'"
         )
     key = key.strip()
     if not key:

@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -17,10 +18,10 @@ from django.utils import timezone
 from ..errors import ProtocolError
 from ..protocol.binary import BINARY_FRAMES_HEADER, BINARY_FRAMES_VERSION, binary_to_text
 from . import frames
-from .auth import AuthRefused, authenticate
+from .auth import AuthRefused, authenticate_key, find_token_key
 from .hub import Message, Receiver
 from .inflight import route_of
-from .models import topic_name_error
+from .models import hash_token_key, topic_name_error
 from .permissions import TopicAccess
 from .publishing import Publisher
 from .runtime import get_runtime
@@ -95,13 +96,39 @@ class _BrokerSocket(AsyncWebsocketConsumer):
         else:  # servers without the extension: a plain 403
             await self.close()
 
+    #: sha256 of the handshake's token (for the access watch), None without a token
+    key_hash: str | None = None
+    #: why the access watch closed this socket, "" while it is open
+    revoked = ""
+
     async def authenticated_access(self) -> TopicAccess | None:
         try:
-            user = await authenticate(self.scope)
+            key = find_token_key(self.scope.get("headers") or (), self.scope.get("query_string"))
+            user = await database_sync_to_async(authenticate_key)(key)
         except AuthRefused as exc:
             await self.reject(401, exc.reason)
             return None
+        self.key_hash = hash_token_key(key) if key else None
         return TopicAccess(user)
+
+    async def watch_access(self, access: TopicAccess, action: str | None, topic: str | None):
+        """Have the runtime's access watch close this socket if its token or right is revoked."""
+        runtime = await get_runtime()
+        runtime.access_watch.add(self, access.user, self.key_hash, action, topic)
+
+    def revoke(self, code: int, reason: str) -> None:
+        """The token or right is gone: serve nothing more, close with ``code`` and ``reason``."""
+        self.revoked = reason
+        asyncio.get_running_loop().create_task(self._close_quietly(code, reason))
+
+    async def _close_quietly(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.close(code=code, reason=reason)
+
+    async def websocket_disconnect(self, message: dict) -> None:
+        with contextlib.suppress(Exception):
+            (await get_runtime()).access_watch.remove(self)
+        await super().websocket_disconnect(message)
 
     async def checked_topic(self) -> str | None:
         topic = self.scope["url_route"]["kwargs"]["topic"]
@@ -131,11 +158,16 @@ class ProducerSocket(_BrokerSocket):
         runtime = await get_runtime()
         self.publisher = Publisher(topic, runtime.hub, runtime.hold, access, runtime.inflight)
         await self.accept()
+        await self.watch_access(access, "produce", topic)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
         if self.publisher is None:
             return
         text = text_data if text_data is not None else bytes_data or b""
+        if self.revoked:  # the close frame is on its way
+            ack = frames.ack_text(self.revoked, None, frames.context_of(text), None)
+            await self.send(text_data=ack)
+            return
         try:
             ack = await self.publisher.publish(text)
         except Exception as exc:  # DB or Redis trouble: tell the sender, keep the socket
@@ -158,6 +190,7 @@ class StatusPingSocket(_BrokerSocket):
         self.access = await self.authenticated_access()
         if self.access is not None:
             await self.accept()
+            await self.watch_access(self.access, None, None)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
         text = text_data if text_data is not None else bytes_data or b""
@@ -219,6 +252,7 @@ class SubscriberSocket(_BrokerSocket):
         await self.accept()
         self.pump = asyncio.create_task(self._pump())
         await runtime.liveness.consumer_connected(topic, id(self), self._send_text)
+        await self.watch_access(access, "consume", topic)
 
     async def _send_text(self, text: str) -> None:
         # a consumer that stopped reading must not stall the probes of all the others
@@ -226,6 +260,14 @@ class SubscriberSocket(_BrokerSocket):
 
     def _overflowed(self, reason: str) -> None:
         """The hub cut this subscription off: stop delivering and close with the reason."""
+        self._cut_off(1008, reason[:120])
+
+    def revoke(self, code: int, reason: str) -> None:
+        """The token or right is gone: stop delivering at once, close with code and reason."""
+        self.revoked = reason
+        self._cut_off(code, reason)
+
+    def _cut_off(self, code: int, reason: str) -> None:
         if self.closing:
             return
         self.closing = True
@@ -233,11 +275,7 @@ class SubscriberSocket(_BrokerSocket):
         if self.pump is not None:
             self.pump.cancel()
         # the close frame queues behind unread data; it is sent when (if) the peer reads
-        asyncio.get_running_loop().create_task(self._close_quietly(1008, reason[:120]))
-
-    async def _close_quietly(self, code: int, reason: str) -> None:
-        with contextlib.suppress(Exception):
-            await self.close(code=code, reason=reason)
+        asyncio.get_running_loop().create_task(self._close_quietly(code, reason))
 
     async def _pump(self) -> None:
         """Move messages from the subscription queue to this socket until it closes."""

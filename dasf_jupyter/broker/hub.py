@@ -22,6 +22,14 @@ import uuid
 from collections.abc import Callable
 from typing import Protocol
 
+from .backlog import (
+    OVERFLOW_MARK,
+    REDIS_PUBLISH_SCRIPT,
+    REDIS_TOOK_SCRIPT,
+    BacklogBudget,
+    BacklogFull,
+    refusal,
+)
 from .subscriptions import LocalSubscriptions, subscription_key
 
 log = logging.getLogger(__name__)
@@ -69,19 +77,26 @@ class Hub(Protocol):
 class _Backlog:
     """One subscription's queue, its size (characters or bytes) and the consumers reading it."""
 
-    def __init__(self) -> None:
+    def __init__(self, budget: BacklogBudget) -> None:
         self.queue: asyncio.Queue[Message] = asyncio.Queue()
         self.chars = 0
         self.overflowed = False
         self.receivers: set[_MemoryReceiver] = set()
+        self._budget = budget  # the hub's global cap: every queued character counts there
 
     def put(self, text: Message) -> None:
         self.queue.put_nowait(text)
         self.chars += len(text)
+        self._budget.charge(len(text))
+
+    def took(self, text: Message) -> None:
+        self.chars -= len(text)
+        self._budget.release(len(text))
 
     def clear(self) -> None:
         while not self.queue.empty():
             self.queue.get_nowait()
+        self._budget.release(self.chars)
         self.chars = 0
 
 
@@ -98,7 +113,7 @@ class _MemoryReceiver:
 
     async def get(self) -> Message | None:
         text = await self._backlog.queue.get()
-        self._backlog.chars -= len(text)
+        self._backlog.took(text)
         return text
 
     async def requeue(self, text: Message) -> None:
@@ -121,12 +136,19 @@ class MemoryHub:
     characters (bytes, for binary frames) behind is cut off: its queue is emptied and its
     consumer sockets are closed with the reason (``on_overflow``), so a stalled consumer
     cannot exhaust memory. One message always fits, whatever its size (the frame size limit
-    bounds it).
+    bounds it). All subscriptions together hold at most ``max_total_chars``
+    (:mod:`.backlog`): the largest backlogs are cut off first to make room.
     """
 
-    def __init__(self, max_backlog: int = 10_000, max_backlog_chars: int = 512 << 20) -> None:
+    def __init__(
+        self,
+        max_backlog: int = 10_000,
+        max_backlog_chars: int = 512 << 20,
+        max_total_chars: int = 512 << 20,
+    ) -> None:
         self._max_backlog = max_backlog
         self._max_chars = max_backlog_chars
+        self._budget = BacklogBudget(max_total_chars)
         self._local = LocalSubscriptions()
         self._queues: dict[tuple[str, str], _Backlog] = {}
         self._callbacks: list[Callable[[str], None]] = []
@@ -141,8 +163,10 @@ class MemoryHub:
         self._callbacks.append(callback)
 
     async def publish(self, topic: str, text: Message) -> int:
+        subs = self._local.of_topic(topic)
+        cut = self._make_room(topic, subs, len(text))
         queued = 0
-        for sub in self._local.of_topic(topic):
+        for sub in subs:
             backlog = self._queues[(topic, sub)]
             if backlog.overflowed:
                 continue
@@ -153,10 +177,29 @@ class MemoryHub:
                 continue
             backlog.put(text)
             queued += 1
+        if not queued and cut:
+            raise BacklogFull(refusal(self._budget.limit))
         return queued
 
-    def _overflow(self, topic: str, sub: str, backlog: _Backlog) -> None:
-        reason = (
+    def _make_room(self, topic: str, subs: list[str], size: int) -> bool:
+        """Keep the global cap: cut the largest backlogs; True if one of ``subs`` was cut."""
+        cut: list[str] = []
+
+        def needed() -> int:
+            return size * sum(not self._queues[(topic, s)].overflowed for s in subs)
+
+        def sizes() -> dict:
+            return {k: b.chars for k, b in self._queues.items() if not b.overflowed}
+
+        def overflow(key, reason: str) -> None:
+            cut.append(key[1] if key[0] == topic else "")
+            self._overflow(key[0], key[1], self._queues[key], reason)
+
+        room = self._budget.make_room(needed, sizes, overflow)
+        return not room or any(cut)
+
+    def _overflow(self, topic: str, sub: str, backlog: _Backlog, reason: str = "") -> None:
+        reason = reason or (
             f"consumer too slow: {backlog.queue.qsize()} messages "
             f"({backlog.chars // 1024} KiB) undelivered"
         )
@@ -172,7 +215,7 @@ class MemoryHub:
 
     async def attach(self, topic: str, subscription: str) -> Receiver:
         self._local.add(topic, subscription)
-        backlog = self._queues.setdefault((topic, subscription), _Backlog())
+        backlog = self._queues.setdefault((topic, subscription), _Backlog(self._budget))
         for callback in self._callbacks:
             callback(topic)
         return _MemoryReceiver(self, topic, subscription, backlog)
@@ -190,6 +233,7 @@ class MemoryHub:
         dropped = []
         while not backlog.queue.empty():
             dropped.append(backlog.queue.get_nowait())
+        backlog.clear()  # releases its share of the global cap
         return dropped
 
 
@@ -200,7 +244,8 @@ def _from_redis(data: bytes) -> Message:
 
 class _RedisReceiver:
     cancel_safe = False  # a cancelled BRPOP may already have popped its message
-    on_overflow: Callable[[str], None] | None = None  # Redis queues are bounded by expiry
+    #: called with the reason when the queue was cut off (broker/backlog.py)
+    on_overflow: Callable[[str], None] | None = None
 
     def __init__(self, hub: RedisHub, topic: str, subscription: str) -> None:
         self._hub, self._topic, self._subscription = hub, topic, subscription
@@ -209,35 +254,30 @@ class _RedisReceiver:
 
     async def get(self) -> Message | None:
         item = await self._hub._redis.brpop([self._key], timeout=self._hub.poll_interval)
-        return None if item is None else _from_redis(item[1])
+        if item is None:
+            return None
+        data = item[1]
+        if data[:1] == OVERFLOW_MARK:  # the queue was cut off: close with the reason
+            if self.on_overflow is not None:
+                self.on_overflow(data[1:].decode("utf-8", "replace"))
+            return None
+        await self._hub._took(self._key, len(data))
+        return _from_redis(data)
 
     async def requeue(self, text: Message) -> None:
         # RPUSH puts it at the end BRPOP takes from: it is delivered next
         await self._hub._redis.rpush(self._key, text)
+        size = len(text.encode("utf-8")) if isinstance(text, str) else len(text)
+        await self._hub._took(self._key, -size)
 
     async def close(self) -> None:
         if not self._closed:
             self._closed = True
+            receivers = self._hub._receivers.get(self._key, set())
+            receivers.discard(self)
+            if not receivers:
+                self._hub._receivers.pop(self._key, None)
             await self._hub._detach(self._topic, self._subscription)
-
-
-# KEYS[1]: registry of a topic (members "<process>\t<queue key>\t<subscription>", score =
-# expiry time); ARGV: now, message, queue TTL. Queues the message once per live queue.
-_PUBLISH_SCRIPT = """
-local members = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')
-local seen = {}
-local queued = 0
-for _, member in ipairs(members) do
-  local queue = string.match(member, '^[^\t]*\t([^\t]*)\t')
-  if queue and not seen[queue] then
-    seen[queue] = true
-    redis.call('LPUSH', queue, ARGV[2])
-    redis.call('EXPIRE', queue, ARGV[3])
-    queued = queued + 1
-  end
-end
-return queued
-"""
 
 
 class RedisHub:
@@ -251,6 +291,9 @@ class RedisHub:
         prefix: str = "dasf",
         registry_ttl: float = 30.0,
         queue_ttl: float = 600.0,
+        max_backlog: int = 10_000,
+        max_backlog_chars: int = 512 << 20,
+        max_backlog_total: int = 512 << 20,
     ) -> None:
         import redis.asyncio as aioredis
 
@@ -262,13 +305,23 @@ class RedisHub:
         self._local = LocalSubscriptions()
         self._callbacks: list[Callable[[str], None]] = []
         self._refresher: asyncio.Task | None = None
-        self._publish_script = self._redis.register_script(_PUBLISH_SCRIPT)
+        # bounds per queue and over all queues of the prefix, kept in Redis (backlog.py)
+        self._bounds = (max_backlog_chars, max_backlog, max_backlog_total)
+        self._publish_script = self._redis.register_script(REDIS_PUBLISH_SCRIPT)
+        self._took_script = self._redis.register_script(REDIS_TOOK_SCRIPT)
+        self._receivers: dict[str, set[_RedisReceiver]] = {}
 
     def _queue_key(self, topic: str, subscription: str) -> str:
         return f"{self._prefix}:{subscription_key(topic, subscription)}"
 
     def _registry_key(self, topic: str) -> str:
         return f"{self._prefix}:subs:{topic}"
+
+    def _sizes_key(self) -> str:
+        return f"{self._prefix}:backlog"
+
+    async def _took(self, queue: str, size: int) -> None:
+        await self._took_script(keys=[self._sizes_key(), queue], args=[size])
 
     def _member(self, topic: str, subscription: str) -> str:
         # the queue key travels in the member so the publish script needs no hashing
@@ -312,12 +365,21 @@ class RedisHub:
         return sorted({m.decode("utf-8").split("\t", 2)[2] for m in members})
 
     async def publish(self, topic: str, text: Message) -> int:
-        # one round trip: look up the live subscriptions and queue the message atomically
-        return int(
-            await self._publish_script(
-                keys=[self._registry_key(topic)], args=[time.time(), text, self._queue_ttl]
-            )
-        )
+        # one round trip: look up the live subscriptions and queue the message atomically,
+        # within the backlog bounds (queues over them are cut off)
+        keys = [self._registry_key(topic), self._sizes_key()]
+        args = [time.time(), text, self._queue_ttl, *self._bounds, OVERFLOW_MARK]
+        queued, *cut = await self._publish_script(keys=keys, args=args)
+        for key, reason in zip(cut[::2], cut[1::2], strict=True):
+            why = reason.decode("utf-8", "replace")
+            log.warning("subscription queue %s dropped: %s", key.decode(), why)
+            # consumers here close at once; elsewhere when they read the mark
+            for receiver in list(self._receivers.get(key.decode(), ())):
+                if receiver.on_overflow is not None:
+                    receiver.on_overflow(why)
+        if int(queued) < 0:
+            raise BacklogFull(refusal(self._bounds[2]))
+        return int(queued)
 
     async def attach(self, topic: str, subscription: str) -> Receiver:
         self._local.add(topic, subscription)
@@ -328,7 +390,9 @@ class RedisHub:
             await pipe.execute()
         for callback in self._callbacks:
             callback(topic)
-        return _RedisReceiver(self, topic, subscription)
+        receiver = _RedisReceiver(self, topic, subscription)
+        self._receivers.setdefault(receiver._key, set()).add(receiver)
+        return receiver
 
     async def _detach(self, topic: str, subscription: str) -> None:
         if self._local.remove(topic, subscription) == 0:
@@ -340,8 +404,15 @@ def make_hub(
     prefix: str = "dasf",
     unserved_timeout: float = 30.0,
     max_backlog_chars: int = 512 << 20,
+    max_backlog_total: int = 512 << 20,
 ) -> Hub:
     """The hub for the configured deployment: Redis when ``redis_url`` is set, else memory."""
     if redis_url:
-        return RedisHub(redis_url, prefix, queue_ttl=max(600.0, 4 * unserved_timeout))
-    return MemoryHub(max_backlog_chars=max_backlog_chars)
+        return RedisHub(
+            redis_url,
+            prefix,
+            queue_ttl=max(600.0, 4 * unserved_timeout),
+            max_backlog_chars=max_backlog_chars,
+            max_backlog_total=max_backlog_total,
+        )
+    return MemoryHub(max_backlog_chars=max_backlog_chars, max_total_chars=max_backlog_total)

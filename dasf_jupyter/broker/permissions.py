@@ -17,6 +17,8 @@ from .response_topics import claim_deadline, existing_source, naming_refusal, so
 
 # a refused connection may retry; re-check the DB after this many seconds, not per message
 REFUSAL_CACHE_SECONDS = 5.0
+# a revoked right must not outlive its revocation by more than this on an open connection
+GRANT_CACHE_SECONDS = 2.0
 # a connection naming ever new response topics must not grow memory without bound
 MAX_CACHED_DECISIONS = 10_000
 
@@ -316,8 +318,8 @@ class TopicAccess:
         if cached is not None and (cached[1] is None or cached[1] > now):
             return cached[0]
         refusal = await database_sync_to_async(rule)(self.user, *args, quota=self.quota)
-        # grants are stable for a connection's lifetime; refusals may be lifted by an admin
-        expiry = None if refusal is None else now + REFUSAL_CACHE_SECONDS
+        # refusals may be lifted by an admin, grants revoked: neither is cached for long
+        expiry = now + (GRANT_CACHE_SECONDS if refusal is None else REFUSAL_CACHE_SECONDS)
         if len(self._cache) >= MAX_CACHED_DECISIONS:
             self._cache.clear()
         self._cache[key] = (refusal, expiry)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from ..errors import ProtocolError
 from . import frames
+from .backlog import BacklogFull
 from .hub import Hub
 from .inflight import InFlightRequests, final_response_route, mark_delivery
 from .models import Topic
@@ -71,7 +72,11 @@ class Publisher:
             answered = final_response_route(frame, self.topic)
             if answered is not None:
                 self._inflight.answered(answered)
-        consumers = await self._hub.publish(self.topic, delivery)
+        try:
+            consumers = await self._hub.publish(self.topic, delivery)
+        except BacklogFull as exc:  # the global cap (broker/backlog.py): a clear refusal
+            log.warning("publish to %s refused: %s", self.topic, exc)
+            return frames.ack_text(str(exc), None, context, None)
         if consumers == 0 and frames.expects_reply(frame) and not frames.no_hold(frame):
             await self._hold.hold(self.topic, frame, delivery)
         await self._touch(response_topic)

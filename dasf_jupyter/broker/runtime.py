@@ -7,6 +7,7 @@ import logging
 
 from django.conf import settings
 
+from .access_watch import AccessWatch
 from .census import Census
 from .housekeeping import Housekeeping
 from .hub import Hub, make_hub
@@ -26,6 +27,7 @@ class BrokerRuntime:
             settings.DASF_REDIS_PREFIX,
             settings.DASF_UNSERVED_TIMEOUT,
             settings.DASF_MAX_BACKLOG_BYTES,
+            settings.DASF_MAX_BACKLOG_TOTAL,
         )
         self.inflight = InFlightRequests()
         self.hold = UnservedHold(
@@ -38,6 +40,7 @@ class BrokerRuntime:
         self.housekeeping = Housekeeping(
             self.hub, settings.DASF_GC_INTERVAL, settings.DASF_RESPONSE_TOPIC_MAX_AGE
         )
+        self.access_watch = AccessWatch(settings.DASF_ACCESS_RECHECK_INTERVAL)
         self.census = Census(
             settings.REDIS_URL,
             settings.DASF_REDIS_PREFIX,
@@ -49,10 +52,12 @@ class BrokerRuntime:
         self.hold.start()
         self.liveness.start()
         self.housekeeping.start()
+        self.access_watch.start()
         self.census.start()
 
     async def stop(self) -> None:
         await self.census.stop()
+        await self.access_watch.stop()
         await self.housekeeping.stop()
         await self.liveness.stop()
         await self.hold.stop()

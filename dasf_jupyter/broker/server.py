@@ -23,6 +23,10 @@ def configure_environment(
     data_dir: str | Path | None = None,
     secure: bool | None = None,
     max_message_size: int | None = None,
+    listen_host: str | None = None,
+    allowed_origins: str | None = None,
+    allowed_hosts: str | None = None,
+    max_backlog_total: int | None = None,
 ) -> None:
     """Put command-line choices into the environment the settings module reads."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
@@ -32,6 +36,14 @@ def configure_environment(
         os.environ["DASF_BROKER_SECURE"] = "1" if secure else "0"
     if max_message_size is not None:
         os.environ["DASF_MAX_MESSAGE_SIZE"] = str(int(max_message_size))
+    if listen_host is not None:  # the default of ALLOWED_HOSTS
+        os.environ["DASF_LISTEN_HOST"] = listen_host
+    if allowed_origins is not None:
+        os.environ["DASF_ALLOWED_ORIGINS"] = allowed_origins
+    if allowed_hosts is not None:
+        os.environ["DASF_ALLOWED_HOSTS"] = allowed_hosts
+    if max_backlog_total is not None:
+        os.environ["DASF_MAX_BACKLOG_TOTAL"] = str(int(max_backlog_total))
 
 
 def setup_django(migrate: bool = True) -> None:
@@ -81,12 +93,14 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log_level: str = "
 
     setup_django(migrate=True)
     from .asgi import application  # import errors surface here, before the port is bound
+    from .oversize import DrainingWebSocketProtocol
+    from .redaction import redact_all_handlers
 
     config = uvicorn.Config(
         application,
         host=host,
         port=port,
-        ws="websockets-sansio",
+        ws=DrainingWebSocketProtocol,  # websockets-sansio, with a readable 1009 close
         ws_max_size=settings.DASF_MAX_MESSAGE_SIZE,
         ws_per_message_deflate=settings.DASF_WS_COMPRESSION,
         ws_ping_interval=20.0,
@@ -96,6 +110,9 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log_level: str = "
         timeout_graceful_shutdown=10,
         proxy_headers=True,
     )
+    # uvicorn configured its loggers above, Django its own in setup_django: from here on no
+    # handler prints a token (uvicorn's access lines carry the query string, ?token= included)
+    redact_all_handlers()
     mode = "secure" if settings.DASF_BROKER_SECURE else "open (development)"
     layer = "redis" if settings.REDIS_URL else "in-memory"
     sock = config.bind_socket()  # exits with a clear message if the port is taken

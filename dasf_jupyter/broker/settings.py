@@ -11,6 +11,8 @@ import os
 import secrets
 from pathlib import Path
 
+from .origins import default_allowed_hosts, parse_origins
+
 
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
@@ -58,6 +60,9 @@ DASF_UNSERVED_MAX_COUNT = int(_env_number("DASF_UNSERVED_MAX_COUNT", 1000))
 DASF_UNSERVED_MAX_BYTES = int(_env_number("DASF_UNSERVED_MAX_BYTES", 256 * 1024 * 1024))
 #: a subscription this many characters behind is cut off and its consumers closed (memory hub)
 DASF_MAX_BACKLOG_BYTES = int(_env_number("DASF_MAX_BACKLOG_BYTES", 512 * 1024 * 1024))
+#: all subscriptions together (per broker process; with Redis: all queues of the prefix);
+#: the largest backlogs are cut off first (broker/backlog.py)
+DASF_MAX_BACKLOG_TOTAL = int(_env_number("DASF_MAX_BACKLOG_TOTAL", 512 * 1024 * 1024))
 #: after a backend's consumer socket closes cleanly, its unanswered requests get an error
 #: response once this many seconds passed without their answer (at once after a crash)
 DASF_ORPHAN_GRACE = _env_number("DASF_ORPHAN_GRACE", 30.0)
@@ -75,6 +80,8 @@ DASF_RESPONSE_TOPIC_CLAIM_WINDOW = _env_number("DASF_RESPONSE_TOPIC_CLAIM_WINDOW
 #: permessage-deflate costs seconds of event-loop time per large (base64, incompressible)
 #: payload on both ends; off unless asked for
 DASF_WS_COMPRESSION = _env_bool("DASF_WS_COMPRESSION", False)
+#: open sockets lose a revoked token or right within this many seconds (plus one DB query)
+DASF_ACCESS_RECHECK_INTERVAL = _env_number("DASF_ACCESS_RECHECK_INTERVAL", 2.0)
 #: reference (demessaging) backends, whose subscription is named by their start time, join
 #: the shared subscription ``backend-module``: their replicas share the calls like ours
 DASF_SHARE_REFERENCE_REPLICAS = _env_bool("DASF_SHARE_REFERENCE_REPLICAS", True)
@@ -89,7 +96,14 @@ DASF_DATA_DIR.mkdir(parents=True, exist_ok=True)
 BASE_DIR = Path(__file__).resolve().parent
 SECRET_KEY = _secret_key(DASF_DATA_DIR)
 DEBUG = _env_bool("DASF_DEBUG", False)
-ALLOWED_HOSTS = [h for h in os.environ.get("DASF_ALLOWED_HOSTS", "*").split(",") if h]
+#: Host names the broker answers to (HTTP, and browser websockets): by default the listening
+#: host and localhost's names, so that a foreign web page cannot rebind its name to the broker
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DASF_ALLOWED_HOSTS", "").split(",")]
+ALLOWED_HOSTS = [h for h in ALLOWED_HOSTS if h]
+if not ALLOWED_HOSTS:
+    ALLOWED_HOSTS = default_allowed_hosts(os.environ.get("DASF_LISTEN_HOST", "127.0.0.1"))
+#: web pages (besides the broker's own origin) whose browser websockets are accepted; "*" = any
+DASF_ALLOWED_ORIGINS = parse_origins(os.environ.get("DASF_ALLOWED_ORIGINS", ""))
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DASF_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [

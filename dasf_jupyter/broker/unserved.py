@@ -20,6 +20,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from .backlog import BacklogFull
 from .frames import response_topic_of, unserved_error_text
 from .hub import Hub, Message
 
@@ -117,7 +118,10 @@ class UnservedHold:
             if items and await self._hub.subscriptions(topic):
                 self._forget(topic, items, keep=[])
                 for item in items:
-                    await self._hub.publish(topic, item.text)
+                    try:
+                        await self._hub.publish(topic, item.text)
+                    except BacklogFull as exc:  # no room in the broker: tell the caller
+                        await self._fail(topic, item.frame, str(exc))
                 continue
             expired = [i for i in items if i.deadline <= now]
             if expired:

@@ -11,3 +11,6 @@ urlpatterns = [
     path("api/", include(api.urlpatterns)),
     path("admin/", admin.site.urls),
 ]
+
+# an unknown Host (DNS rebinding, a missing DASF_ALLOWED_HOSTS entry) is answered with why
+handler400 = "dasf_jupyter.broker.origins.bad_request"

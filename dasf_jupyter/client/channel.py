@@ -12,7 +12,14 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
 
-from ..errors import BrokerRefused, ConnectionLost, DasfError, ModuleNotServed, ProtocolError
+from ..errors import (
+    BrokerRefused,
+    ConnectionLost,
+    DasfError,
+    ModuleNotServed,
+    PayloadTooLarge,
+    ProtocolError,
+)
 from ..protocol import (
     FragmentAssembler,
     MessageType,
@@ -23,6 +30,7 @@ from ..protocol import (
     split_payload,
 )
 from ..protocol.envelope import Envelope
+from ..protocol.fragment_limits import client_limits
 from ..protocol.fragments import Chunk, split_data
 from ..transport import BrokerUrl, ConsumerSocket, ProducerSocket
 from . import own_topics
@@ -67,7 +75,10 @@ class TopicChannel:
         self._send_pong = send_pong
         self._pending: dict[str, PendingCall] = {}
         self._lock = threading.Lock()
-        self._assembler = FragmentAssembler(max_payload=max_payload)
+        # each call is one sender: the replies of one call may not crowd out the others
+        self._assembler: FragmentAssembler = client_limits(max_payload).assembler(
+            sender=lambda key: key[0]
+        )
         self._assembler_lock = threading.Lock()  # finished calls discard from other threads
         self._closed = threading.Event()
         # subscribe first, so that no reply can be published before we listen
@@ -219,9 +230,28 @@ class TopicChannel:
         index = fragment_index(envelope.properties)
         if index is None:
             return envelope.wire_payload()
-        with self._assembler_lock:
-            chunk = envelope.wire_payload()
-            return self._assembler.add((context, kind), index[0], index[1], chunk)
+        try:
+            with self._assembler_lock:
+                chunk = envelope.wire_payload()
+                return self._assembler.add((context, kind), index[0], index[1], chunk)
+        finally:
+            with self._assembler_lock:
+                dropped = self._assembler.take_dropped()
+            if dropped:  # failed outside the lock: a failed call discards its fragments
+                self._fail_dropped(dropped)
+
+    def _fail_dropped(self, dropped: list) -> None:
+        """Fail the calls whose incomplete replies were dropped to keep memory bounded."""
+        for (context, kind), why in dropped:
+            with self._lock:
+                call = self._pending.get(context)
+            if call is not None:
+                call.fail(
+                    PayloadTooLarge(
+                        f"the {kind} to {call.what} on {self.topic!r} was dropped before all "
+                        f"its fragments arrived: {why}"
+                    )
+                )
 
     def _answer_ping(self, envelope: Envelope) -> None:
         """Be polite to dasf-broker-django's liveness probes."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .reaper import start_reaper, stop_reaper
+from .server_origin import kernel_server_origins
 
 #: path of the jupyter-server extension's endpoint that names the broker to use
 SERVER_CONFIG_PATH = "/dasf/config"
@@ -119,7 +120,12 @@ class EmbeddedBroker:
             if self.running:
                 return self._process.url
             self.stop_locked()
-            process = BrokerProcess(data_dir=self.data_dir, start_timeout=self.start_timeout)
+            origins = ",".join(kernel_server_origins())  # pages of this Jupyter server
+            process = BrokerProcess(
+                data_dir=self.data_dir,
+                start_timeout=self.start_timeout,
+                env={"DASF_ALLOWED_ORIGINS": origins},
+            )
             process.start()
             self._process = process
             self._watchdog = start_reaper(process.process.pid)

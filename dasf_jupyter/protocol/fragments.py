@@ -7,8 +7,9 @@ characters and numbers them with the ``fragment``/``num_fragments`` properties
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import PayloadTooLarge, ProtocolError
@@ -22,6 +23,8 @@ Buffer = bytes | bytearray | memoryview
 DEFAULT_FRAGMENT_SIZE = 512_000
 #: default ceiling for one reassembled payload (base64 characters)
 DEFAULT_MAX_PAYLOAD = 1 << 30
+
+log = logging.getLogger(__name__)
 
 
 def split_payload(payload: str, fragment_size: int = DEFAULT_FRAGMENT_SIZE) -> list[str]:
@@ -151,9 +154,12 @@ class FragmentAssembler:
     """Collects fragments per key (e.g. requestContext) and returns whole payloads.
 
     Memory is bounded: by ``max_payload`` characters per payload, ``max_fragments`` per
-    payload, ``max_pending`` payloads in flight and ``max_total`` characters over all of
-    them (the oldest other payloads are dropped), and by :meth:`expire` for payloads whose
-    rest never came.
+    payload, ``max_pending`` payloads in flight, ``max_per_sender`` characters over the
+    payloads of one sender (``sender(key)``; its newest payload may alone grow to
+    ``max_payload``) and ``max_total`` characters over all of them, and by :meth:`expire`
+    for payloads whose rest never came. When a bound is hit the *oldest other* incomplete
+    payloads are dropped; each drop is logged and kept, with its reason, for
+    :meth:`take_dropped`, so that the caller can tell the sender.
     """
 
     #: characters charged per stored fragment for its bookkeeping (many tiny fragments)
@@ -165,23 +171,59 @@ class FragmentAssembler:
         max_fragments: int = 100_000,
         max_pending: int = 1024,
         max_total: int | None = None,
+        *,
+        max_per_sender: int | None = None,
+        sender: Callable[[Hashable], Hashable] | None = None,
     ) -> None:
         self.max_payload = max_payload
         self.max_fragments = max_fragments
         self.max_pending = max_pending
         self.max_total = max_total if max_total is not None else 2 * max_payload
+        self.max_per_sender = max_per_sender
+        self._sender = sender
         self._partials: dict[Hashable, _Partial] = {}
         self._total = 0
+        self._by_sender: dict[Hashable, int] = {}
+        self._dropped: list[tuple[Hashable, str]] = []
 
     @property
     def pending_size(self) -> int:
         """Characters (plus per-fragment overhead) held by incomplete payloads."""
         return self._total
 
-    def _drop(self, key: Hashable) -> None:
+    def sender_size(self, sender: Hashable) -> int:
+        """Characters held by the incomplete payloads of ``sender``."""
+        return self._by_sender.get(sender, 0)
+
+    def take_dropped(self) -> list[tuple[Hashable, str]]:
+        """Keys of incomplete payloads dropped to keep the bounds, with the reason, once."""
+        dropped, self._dropped = self._dropped, []
+        return dropped
+
+    def _sender_of(self, key: Hashable) -> Hashable:
+        return self._sender(key) if self._sender is not None else None
+
+    def _drop(self, key: Hashable, reason: str | None = None) -> None:
         partial = self._partials.pop(key, None)
-        if partial is not None:
-            self._total -= partial.charged
+        if partial is None:
+            return
+        self._total -= partial.charged
+        sender = self._sender_of(key)
+        left = self._by_sender.get(sender, 0) - partial.charged
+        if left > 0:
+            self._by_sender[sender] = left
+        else:
+            self._by_sender.pop(sender, None)
+        if reason is not None:
+            log.warning(
+                "dropped incomplete fragments %r (%d of %d, %d characters): %s",
+                key,
+                len(partial.chunks),
+                partial.total,
+                partial.size,
+                reason,
+            )
+            self._dropped.append((key, reason))
 
     def __len__(self) -> int:
         return len(self._partials)
@@ -202,7 +244,8 @@ class FragmentAssembler:
         if partial is None:
             if len(self._partials) >= self.max_pending:
                 oldest = min(self._partials, key=lambda k: self._partials[k].started)
-                self._drop(oldest)
+                why = f"more than {self.max_pending} fragmented messages were incomplete"
+                self._drop(oldest, _oldest(why))
             partial = self._partials[key] = _Partial(total)
         elif partial.total != total:
             self._drop(key)
@@ -221,6 +264,8 @@ class FragmentAssembler:
         charge = len(chunk) + self.FRAGMENT_OVERHEAD
         partial.charged += charge
         self._total += charge
+        sender = self._sender_of(key)
+        self._by_sender[sender] = self._by_sender.get(sender, 0) + charge
         partial.chunks[index] = None if placed else chunk
         del chunk
         self._make_room(key)
@@ -230,21 +275,46 @@ class FragmentAssembler:
         return partial.whole()
 
     def _make_room(self, keep: Hashable) -> None:
-        """Drop the oldest other payloads while all together exceed ``max_total``."""
+        """Drop the oldest other payloads of the sender, then of anyone, over the bounds."""
+        sender = self._sender_of(keep)
+        if self.max_per_sender is not None:
+            while self._by_sender.get(sender, 0) > self.max_per_sender:
+                mine = [k for k in self._partials if k != keep and self._sender_of(k) == sender]
+                if not mine:
+                    break
+                why = (
+                    "its sender's incomplete fragmented messages exceeded "
+                    f"{_size(self.max_per_sender)}"
+                )
+                self._drop(min(mine, key=lambda k: self._partials[k].started), _oldest(why))
         while self._total > self.max_total and len(self._partials) > 1:
             others = (k for k in self._partials if k != keep)
-            self._drop(min(others, key=lambda k: self._partials[k].started))
+            why = f"incomplete fragmented messages exceeded {_size(self.max_total)} in total"
+            self._drop(min(others, key=lambda k: self._partials[k].started), _oldest(why))
 
     def discard(self, key: Hashable) -> None:
         self._drop(key)
 
     def expire(self, older_than: float) -> list[Hashable]:
-        """Forget payloads started more than ``older_than`` seconds ago; return their keys."""
+        """Forget payloads started more than ``older_than`` seconds ago; return their keys.
+
+        They are also reported by :meth:`take_dropped`.
+        """
         limit = time.monotonic() - older_than
         stale = [k for k, p in self._partials.items() if p.started < limit]
         for key in stale:
-            self._drop(key)
+            self._drop(key, f"its remaining fragments did not arrive within {older_than:g} s")
         return stale
+
+
+def _oldest(why: str) -> str:
+    return f"{why}; the oldest incomplete one was dropped"
+
+
+def _size(chars: int) -> str:
+    """A size limit for messages: MiB when it is a whole number of them."""
+    mib = chars / (1 << 20)
+    return f"{mib:g} MiB" if chars >= 1 << 20 else f"{chars} bytes"
 
 
 def _joined(chunks: list[Chunk]) -> Chunk:

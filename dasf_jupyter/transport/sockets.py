@@ -21,7 +21,7 @@ from dataclasses import replace
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from ..errors import BrokerError, BrokerRefused, ConnectionLost, ProtocolError
+from ..errors import BrokerError, BrokerRefused, ConnectionLost, PayloadTooLarge, ProtocolError
 from ..protocol import (
     Envelope,
     PublishAck,
@@ -70,6 +70,21 @@ def open_websocket(
         raise ConnectionLost(f"cannot connect to {url}: {exc}") from None
 
 
+#: close code of a websocket message over the peer's size limit (RFC 6455)
+MESSAGE_TOO_BIG = 1009
+
+
+def closed_error(url: str, exc: ConnectionClosed) -> BrokerError | PayloadTooLarge:
+    """The error for a closed socket: PayloadTooLarge, with the limit, for close code 1009."""
+    received = exc.rcvd
+    if received is not None and received.code == MESSAGE_TOO_BIG:
+        return PayloadTooLarge(
+            f"the broker at {url} refused a message over its size limit ({received.reason}); "
+            "send smaller fragments (fragment_size=) or raise the broker's --max-message-size"
+        )
+    return ConnectionLost(f"connection to {url} closed: {exc}")
+
+
 def speaks_binary_frames(ws: ClientConnection) -> bool:
     """True when the broker announced binary frames in its handshake (docs/binary-frames.md)."""
     response = ws.response
@@ -99,6 +114,8 @@ class ProducerSocket:
         self._pending: dict[str, Future[PublishAck]] = {}
         self._counter = itertools.count(1)
         self._closed = threading.Event()
+        #: why the socket closed, for the pending publishes (PayloadTooLarge for a 1009)
+        self._close_error: BrokerError | PayloadTooLarge | None = None
         self._reader = threading.Thread(
             target=self._read_acks, name=f"dasf-acks-{topic or url}", daemon=True
         )
@@ -126,7 +143,7 @@ class ProducerSocket:
         except ConnectionClosed as exc:
             self._pending.pop(str(context), None)
             self._closed.set()
-            raise ConnectionLost(f"connection to {self.url} closed: {exc}") from None
+            raise closed_error(self.url, exc) from None
         if self._closed.is_set():
             self._fail_pending()
         return future
@@ -157,8 +174,8 @@ class ProducerSocket:
                 else:
                     reason = ack.result + (f" ({ack.error_msg})" if ack.error_msg else "")
                     future.set_exception(BrokerRefused(reason, self.topic))
-        except ConnectionClosed:
-            pass
+        except ConnectionClosed as exc:
+            self._close_error = closed_error(self.url, exc)
         finally:
             self._closed.set()
             self._fail_pending()
@@ -167,7 +184,8 @@ class ProducerSocket:
         while self._pending:
             _, future = self._pending.popitem()
             if not future.done():
-                future.set_exception(ConnectionLost(f"connection to {self.url} closed"))
+                error = self._close_error or ConnectionLost(f"connection to {self.url} closed")
+                future.set_exception(error)
 
     def close(self) -> None:
         self._ws.close()

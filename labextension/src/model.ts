@@ -20,6 +20,8 @@ export interface BrokerConfig {
   viaServer?: boolean;
   /** The server's websocket proxy to the broker, for browsers that cannot reach it directly. */
   proxyUrl?: string;
+  /** The broker needs a token; the server keeps it (kernels get it as `$DASF_TOKEN`). */
+  tokenRequired?: boolean;
 }
 
 /** Where the model gets its data from (network access, injected for tests). */

@@ -27,6 +27,7 @@ export async function serverBrokerConfig(): Promise<BrokerConfig | null> {
     broker_url?: unknown;
     token?: unknown;
     proxy_url?: unknown;
+    token_required?: unknown;
   } | null;
   if (data === null || typeof data.broker_url !== 'string' || data.broker_url === '') {
     return null;
@@ -35,7 +36,8 @@ export async function serverBrokerConfig(): Promise<BrokerConfig | null> {
     url: data.broker_url,
     token: typeof data.token === 'string' ? data.token : '',
     viaServer: true,
-    proxyUrl: typeof data.proxy_url === 'string' ? data.proxy_url : undefined
+    proxyUrl: typeof data.proxy_url === 'string' ? data.proxy_url : undefined,
+    tokenRequired: data.token_required === true
   };
 }
 

@@ -45,6 +45,7 @@ def test_readme_management_commands_do_what_they_say(tmp_path: Path):
         "dasf_revoke",
         "dasf_token",
         "dasf_topic",
+        "dasf_user",
     ]
     keys: dict[str, str] = {}
     with BrokerProcess(secure=True, data_dir=tmp_path) as broker:
@@ -68,4 +69,6 @@ def test_readme_management_commands_do_what_they_say(tmp_path: Path):
         assert "revoked token" in run(examples[7])  # token id 2: bob's
         assert status(f"{base}/climate", keys["bob"]) == 401
         assert re.match(r"took over topic 'climate'", run(examples[8]))
+        assert status(f"{base}/climate/backend", keys["alice"]) == 101
+        assert run(examples[9]) == "deactivated user 'bob'"  # dasf_user deactivate bob
         assert status(f"{base}/climate/backend", keys["alice"]) == 101

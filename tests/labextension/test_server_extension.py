@@ -77,6 +77,7 @@ def test_configured_broker_url_is_announced_and_proxied(tmp_path: Path) -> None:
                 "broker_url": broker.url,
                 "http_url": broker.http_url,
                 "token": None,
+                "token_required": False,
                 "embedded": False,
                 "proxy_url": "/dasf/ws",
             }

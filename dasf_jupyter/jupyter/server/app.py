@@ -8,6 +8,7 @@ from pathlib import Path
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Unicode, default
 
+from ..server_origin import jupyter_origins
 from .embedded import ServerBroker
 from .handlers import ConfigHandler, TopicsHandler
 from .wsproxy import BrokerSocketProxy
@@ -65,9 +66,18 @@ class DasfServerExtension(ExtensionApp):
         if not self.broker_url and self.embedded_broker:
             data_dir = Path(self.embedded_data_dir) if self.embedded_data_dir else None
             self.broker = ServerBroker(data_dir=data_dir)
-            self.broker.start()
+            # the server's port is final only once it listens: start the broker from the loop
+            self.serverapp.io_loop.add_callback(self._start_broker)
         self._announce_to_kernels()
         self.settings["dasf_extension"] = self
+
+    def _start_broker(self) -> None:
+        """Start the embedded broker; pages of this Jupyter server may open its websockets."""
+        if self.broker is None:
+            return
+        app = self.serverapp
+        scheme = "https" if app.certfile else "http"
+        self.broker.start(jupyter_origins(scheme, app.ip, app.port))
 
     def _announce_to_kernels(self) -> None:
         """Kernels inherit the server's environment: `%dasf connect` finds this broker."""

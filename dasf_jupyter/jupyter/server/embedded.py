@@ -32,8 +32,10 @@ class ServerBroker:
     def http_url(self) -> str:
         return self._process.http_url
 
-    def start(self) -> None:
-        """Begin starting the broker in the background."""
+    def start(self, allowed_origins: list[str] | tuple[str, ...] = ()) -> None:
+        """Begin starting the broker in the background; browsers may connect from
+        ``allowed_origins`` (the Jupyter server's pages) besides the broker's own origin."""
+        self._process.extra_env["DASF_ALLOWED_ORIGINS"] = ",".join(allowed_origins)
         self._thread = threading.Thread(target=self._start, name="dasf-server-broker", daemon=True)
         self._thread.start()
 

@@ -62,13 +62,22 @@ class DasfHandler(BrokerLookup, APIHandler):
 
 
 class ConfigHandler(DasfHandler):
-    """``GET /dasf/config``: the broker URL and token for this user's UI and kernels."""
+    """``GET /dasf/config``: the broker URL for this user's UI and kernels.
+
+    The server's broker token is never handed out (``token`` is always null): the browser
+    goes through ``/dasf/ws`` and ``/dasf/topics``, which present it, and kernels inherit it
+    as ``$DASF_TOKEN``. ``token_required`` says whether there is one.
+    """
 
     @tornado.web.authenticated
     async def get(self) -> None:
         found = await self.broker()
         if found is None:
-            self.finish(json.dumps({"broker_url": None, "token": None, "embedded": False}))
+            self.finish(
+                json.dumps(
+                    {"broker_url": None, "token": None, "token_required": False, "embedded": False}
+                )
+            )
             return
         url, token, embedded = found
         self.finish(
@@ -76,7 +85,8 @@ class ConfigHandler(DasfHandler):
                 {
                     "broker_url": url,
                     "http_url": http_base(url),
-                    "token": token or None,
+                    "token": None,
+                    "token_required": bool(token),
                     "embedded": embedded,
                     # for browsers that cannot reach the broker directly (JupyterHub, Binder)
                     "proxy_url": url_path_join(self.base_url, "dasf", "ws"),

@@ -12,7 +12,10 @@ from ._lookup import add_rights_arguments, get_topic, get_user, rights_from_opti
 
 
 class Command(BaseCommand):
-    help = "Revoke a user's rights on a topic (takes effect on the user's next connection)."
+    help = (
+        "Revoke a user's rights on a topic; open connections that relied on them are closed "
+        "(code 4403) within DASF_ACCESS_RECHECK_INTERVAL seconds (default 2)."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("user")

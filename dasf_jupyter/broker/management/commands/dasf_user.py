@@ -1,4 +1,5 @@
-"""``dasf_user create NAME [--superuser] [--password P]`` and ``dasf_user list``."""
+"""``dasf_user create NAME [--superuser] [--password P]``, ``dasf_user list``,
+``dasf_user deactivate NAME`` and ``dasf_user activate NAME``."""
 
 from __future__ import annotations
 
@@ -19,13 +20,24 @@ class Command(BaseCommand):
         create.add_argument("--password", help="for the admin site; tokens need none")
         create.add_argument("--email", default="")
         actions.add_parser("list", help="list users")
+        for action, what in (("deactivate", "refuse"), ("activate", "accept again")):
+            toggle = actions.add_parser(action, help=f"{what} all tokens of a user")
+            toggle.add_argument("name")
 
     def handle(self, *args: Any, **options: Any) -> None:
         users = get_user_model().objects
         if options["action"] == "list":
             for user in users.order_by("username"):
                 flags = " (superuser)" if user.is_superuser else ""
+                flags += "" if user.is_active else " (inactive)"
                 self.stdout.write(f"{user.get_username()}{flags}")
+            return
+        if options["action"] in ("deactivate", "activate"):
+            active = options["action"] == "activate"
+            if not users.filter(username=options["name"]).update(is_active=active):
+                raise CommandError(f"no user {options['name']!r} (see: dasf_user list)")
+            # open sockets of a deactivated user are closed within DASF_ACCESS_RECHECK_INTERVAL
+            self.stdout.write(f"{options['action']}d user {options['name']!r}")
             return
         name = options["name"]
         if users.filter(username=name).exists():
