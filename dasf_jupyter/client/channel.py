@@ -35,6 +35,7 @@ from ..protocol.fragments import Chunk, split_data
 from ..security import SecurityError
 from ..transport import BrokerUrl, ConsumerSocket, ProducerSocket
 from . import own_topics
+from .hints import not_served_hint
 from .pending import PendingCall
 from .replies import log_record, progress_report, response_value
 from .reply_guard import ReplyGuard
@@ -158,8 +159,7 @@ class TopicChannel:
             call.fail(
                 ModuleNotServed(
                     f"no backend module is connected to topic {self.topic!r} (the broker "
-                    "reports no consumer); start one with "
-                    f"`dasf serve <file.py> --topic {self.topic} --url <broker url>`"
+                    f"reports no consumer); {not_served_hint(self.topic)}"
                 )
             )
 
