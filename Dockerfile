@@ -7,9 +7,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DASF_DATA_DIR=/data
 
 WORKDIR /app
+# the package's build hook (scripts/build_labextension.py) leaves the JupyterLab sidebar out:
+# this image has no Node.js, and the broker does not need it
 COPY pyproject.toml README.md ./
+COPY scripts/build_labextension.py ./scripts/
+COPY labextension/install.json ./labextension/
 COPY dasf_jupyter ./dasf_jupyter
-RUN pip install --no-cache-dir ".[broker]" \
+RUN DASF_BUILD_LABEXTENSION=0 pip install --no-cache-dir ".[broker]" \
     && useradd --system --home-dir /data --create-home dasf
 
 USER dasf

@@ -58,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
         help="user public keys allowed to call (one `dasf-ed25519 KEY [name]` per line); "
         "requests must then be signed",
     )
+    serve.add_argument(
+        "--redis",
+        default=os.environ.get("DASF_REDIS_URL"),
+        metavar="URL",
+        help="Redis shared by the replicas of this module for replay protection (seen request "
+        "nonces; default $DASF_REDIS_URL, else a file next to the module key)",
+    )
 
     # parsed by security.cli.keygen_main; listed here for `dasf --help`
     sub.add_parser(
@@ -117,6 +124,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         key_path=args.key,
         allow_list=args.allow_list,
         require_auth=args.allow_list is not None,
+        redis_url=args.redis,
     )
     print(f"serving {args.target} on topic {args.topic!r} at {args.url}", file=sys.stderr)
     info = module.security.info()

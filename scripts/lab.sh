@@ -30,6 +30,10 @@ if [ "$(id -u)" = "0" ]; then
   lab_args+=(--allow-root)  # containers often run as root; Jupyter refuses that otherwise
 fi
 
+# the shipped notebooks open trusted: saved forms and xarray reprs render before any cell runs
+.venv/bin/jupyter trust notebooks/*.ipynb >/dev/null 2>&1 || true
 export DASF_EMBEDDED_BROKER=1  # the server extension starts a broker and stops it on exit
+# kernels inherit PATH: `!dasf keygen` in a notebook finds the project's commands
+export PATH="$PWD/.venv/bin:$PATH"
 exec .venv/bin/jupyter lab notebooks/basic.ipynb \
   "--ServerApp.jpserver_extensions=dasf_jupyter.jupyter.server=True" "${lab_args[@]}" "$@"

@@ -44,6 +44,7 @@ from ..security import RequestSecurity, SecurityError, SecurityPolicy, Signature
 from ..transport.urls import check_topic
 from .output import forward_output
 from .progress import ProgressReporter
+from .reply_topics import RefusedReplyTopics, may_reply_to
 from .sealing import Outgoing, Send, concerns, sealed, sealing
 from .tracebacks import TracebackPolicy, module_traceback, wants_traceback
 
@@ -54,6 +55,8 @@ EXECUTION_PREFIX = "error executing request: "
 OVERFLOW_MESSAGE = "request rejected due to queue overflow, try again later"
 SHUTDOWN_MESSAGE = "request rejected because the module is shutting down, try again later"
 NO_INFO_MESSAGE = "This module does not provide capability information."
+#: answered at once, without any check: only to status-ping or a caller's response topic
+_PROBES = (MessageType.PING, MessageType.INFO, MessageType.API_INFO)
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,8 @@ class Dispatcher:
         # a sender is a response topic: the caller the error replies go back to
         self._fragments: FragmentAssembler = limits.assembler(sender=_response_topic_of)
         self._fragments_lock = threading.Lock()
+        #: messages ignored because they asked for a reply on a foreign topic
+        self.refused_reply_topics = RefusedReplyTopics(topic)
 
     # -- routing (receive loop; must be quick) --------------------------------------------
 
@@ -131,6 +136,10 @@ class Dispatcher:
             check_topic(topic)
         except ValueError as exc:
             log.warning("ignoring a %s message: %s", kind, exc)
+            return Decision()
+        if kind in _PROBES and not may_reply_to(self.topic, topic):
+            # a probe costs the sender nothing and is answered unchecked: never reflect it
+            self.refused_reply_topics.record(kind, topic)
             return Decision()
         if kind == MessageType.PING:
             return Decision([self.reply(topic, context, MessageType.PONG)])

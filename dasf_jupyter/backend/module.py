@@ -12,7 +12,7 @@ from typing import Any
 from ..protocol import API_INFO_EXTENSION, DEFAULT_FRAGMENT_SIZE
 from ..protocol.binary import binary_enabled
 from ..protocol.body import BINARY_BODY
-from ..security import AllowList, ModuleKeyPair, SecurityMode, SecurityPolicy
+from ..security import AllowList, ModuleKeyPair, SecurityMode, SecurityPolicy, replay_store
 from ..transport import auth_headers, check_subscription, check_topic
 from .dispatch import Dispatcher
 from .schema import ModuleSchema, load_members
@@ -53,9 +53,12 @@ class BackendModule:
         key_path: str | Path | None = None,
         allow_list: AllowList | str | Path | None = None,
         require_auth: bool = False,
+        redis_url: str | None = None,
     ) -> None:
         self.topic = check_topic(topic)
-        self.security = make_policy(self.topic, security, key_path, allow_list, require_auth)
+        self.security = make_policy(
+            self.topic, security, key_path, allow_list, require_auth, redis_url
+        )
         self.schema = ModuleSchema(topic, list(members or []), description)
         self.max_workers = max_workers
         self.queue_size = queue_size
@@ -160,22 +163,35 @@ def make_policy(
     key_path: str | Path | None = None,
     allow_list: AllowList | str | Path | None = None,
     require_auth: bool = False,
+    redis_url: str | None = None,
 ) -> SecurityPolicy:
     """The module's :class:`SecurityPolicy` from a mode and paths (or the policy as given).
 
     The key pair is loaded from ``key_path`` (default: the per-user key of ``topic``) and
     created there on first use; an allow list given as a path is re-read when it changes.
+    Seen request nonces go to Redis (``redis_url`` or ``DASF_REDIS_URL``) or to
+    ``<key file>.seen``, so replicas and restarts refuse a replay too.
     """
     if isinstance(security, SecurityPolicy):
-        if key_path is not None or allow_list is not None or require_auth:
-            raise ValueError("pass key_path/allow_list/require_auth in the SecurityPolicy")
+        if key_path is not None or allow_list is not None or require_auth or redis_url:
+            raise ValueError(
+                "pass key_path/allow_list/require_auth/replay_cache in the SecurityPolicy"
+            )
         return security
     mode = SecurityMode(security)
     if require_auth and allow_list is None:
         raise ValueError("require_auth=True needs an allow_list (file of user public keys)")
     keypair = None
+    key_file = Path(key_path).expanduser() if key_path else ModuleKeyPair.default_path(topic)
     if mode is not SecurityMode.PLAIN:
-        keypair = ModuleKeyPair.load_or_create(key_path, topic)
+        keypair = ModuleKeyPair.load_or_create(key_file, topic)
     if allow_list is not None and not isinstance(allow_list, AllowList):
         allow_list = AllowList(allow_list)
-    return SecurityPolicy(mode, keypair, allow_list, require_auth)
+    seen = None
+    if mode is not SecurityMode.PLAIN or allow_list is not None:
+        seen = replay_store(
+            key_file.with_name(key_file.name + ".seen"),
+            scope=keypair.fingerprint if keypair else topic,
+            redis_url=redis_url,
+        )
+    return SecurityPolicy(mode, keypair, allow_list, require_auth, replay_cache=seen)

@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 PRODUCER_KEEP_ALIVE = 120.0
 #: longest pause between reconnection attempts
 MAX_BACKOFF = 30.0
+#: at most this many producer sockets to response topics (least recently used closed first)
+MAX_REPLY_SOCKETS = 128
+#: probe answers and refusals waiting to be published; more are dropped (flood of pings)
+MAX_QUEUED_REPLIES = 256
 #: how long to wait for the broker to acknowledge a response (all fragments)
 ACK_TIMEOUT = 60.0
 ACK_TIMEOUT_PER_FRAGMENT = 1.0
@@ -57,7 +61,12 @@ class ModuleServer:
         self.producer_keep_alive = producer_keep_alive
         self.max_backoff = max_backoff
         self.workers = WorkerPool(max_workers, queue_size)
-        self.producers = ProducerPool(self.broker.producer, self.headers)
+        self.producers = ProducerPool(
+            self.broker.producer, self.headers, max_sockets=MAX_REPLY_SOCKETS
+        )
+        self._queued_replies = 0
+        #: probe answers and refusals dropped because too many were waiting
+        self.dropped_replies = 0
         # replies decided by the receive loop are published here, so a slow connect to a
         # new response topic never stalls receiving
         self._replies = ThreadPoolExecutor(1, thread_name_prefix="dasf-replies")
@@ -170,7 +179,7 @@ class ModuleServer:
     def _handle(self, envelope) -> None:
         decision = self.dispatcher.route(envelope)
         for outgoing in decision.replies:
-            self._replies.submit(self._publish_logged, [outgoing])
+            self._queue_reply([outgoing])
         job = decision.job
         if job is None:
             return
@@ -180,7 +189,38 @@ class ModuleServer:
             lambda: self._work(job, expires), on_cancel=lambda: self._reject(job, SHUTDOWN_MESSAGE)
         )
         if not accepted:
-            self._replies.submit(self._publish_logged, self.dispatcher.rejection(job))
+            self._queue_reply(self.dispatcher.rejection(job))
+
+    def _queue_reply(self, replies: list[Outgoing]) -> None:
+        """Publish from the reply thread; drop when ``MAX_QUEUED_REPLIES`` are waiting.
+
+        Answers decided by the receive loop cost the sender nothing, so a flood of pings (or
+        of requests refused for overflow) must not queue without bound.
+        """
+        with self._lock:
+            if self._queued_replies >= MAX_QUEUED_REPLIES:
+                self.dropped_replies += 1
+                dropped = self.dropped_replies
+            else:
+                self._queued_replies += 1
+                dropped = 0
+        if dropped:
+            if dropped == 1 or dropped % 1000 == 0:
+                log.warning("%d probe answers on %s dropped: too many queued", dropped, self.topic)
+            return
+
+        def publish() -> None:
+            try:
+                self._publish_logged(replies)
+            finally:
+                with self._lock:
+                    self._queued_replies -= 1
+
+        try:
+            self._replies.submit(publish)
+        except RuntimeError:  # shut down meanwhile
+            with self._lock:
+                self._queued_replies -= 1
 
     def _work(self, job: Job, expires: float | None = None) -> None:
         if expires is not None and time.monotonic() > expires:

@@ -11,6 +11,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import re_path
 from django.utils import timezone
 
+from ..protocol import API_INFO_EXTENSION
 from .auth import AuthRefused, authenticate_sync
 from .census import TopicConsumers
 from .models import TOPIC_NAME_PATTERN, Topic, topic_name_error
@@ -52,6 +53,13 @@ def _member_names(api_info: Any, key: str) -> list[str]:
     ]
 
 
+def _announced_description(api_info: Any) -> str:
+    """The description a dasf-jupyter module announced in its api_info extension, or ""."""
+    extension = api_info.get(API_INFO_EXTENSION) if isinstance(api_info, dict) else None
+    description = extension.get("description") if isinstance(extension, dict) else None
+    return description if isinstance(description, str) else ""
+
+
 def is_online(topic: Topic, now: datetime | None = None) -> bool:
     """Whether the topic's backend answered a ping within DASF_ONLINE_WINDOW seconds."""
     if topic.last_pong is None:
@@ -87,7 +95,7 @@ def topic_as_json(
     """The public description of one topic (``consumers``: its census, if known)."""
     return {
         "name": topic.name,
-        "description": topic.description,
+        "description": topic.description or _announced_description(topic.api_info),
         "is_public": topic.is_public,
         "online": is_online(topic, now),
         "last_ping": _iso(topic.last_ping),

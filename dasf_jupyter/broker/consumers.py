@@ -13,6 +13,7 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils import timezone
 
 from ..errors import ProtocolError
 from ..protocol.binary import BINARY_FRAMES_HEADER, BINARY_FRAMES_VERSION, binary_to_text
@@ -330,11 +331,14 @@ class SubscriberSocket(_BrokerSocket):
         if self.receiver is None:
             return
         runtime = await get_runtime()
-        runtime.liveness.consumer_disconnected(self.topic, id(self))
+        closed_at = timezone.now()
+        backend = runtime.liveness.consumer_disconnected(self.topic, id(self))
         if self.pump is not None:
             await _stop_pump(self.pump, self.receiver.cancel_safe)
         dropped = await self.receiver.close()
         await runtime.census.detached(self.topic, self.subscription)
+        if backend:
+            await runtime.liveness.backend_gone(self.topic, closed_at)
         await self._answer_undelivered(dropped or [])
         if code in _CLEAN_CLOSE and not self.close_reason:
             # a module shutting down may still answer its running calls: give it time

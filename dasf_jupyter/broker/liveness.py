@@ -5,6 +5,10 @@ consumer connects (a ``ping`` and an ``api_info`` request) and then every
 ``DASF_PING_INTERVAL`` seconds (a ``ping``). Backends answer on ``/ws/status-ping``; the
 replies set ``Topic.last_pong`` and ``Topic.api_info``. The database is written once per
 probe round and once per reply, never per normal message.
+
+When the last consumer socket of a backend topic closes (on any broker process sharing the
+hub), the topic goes offline at once: ``last_pong`` is cleared unless a newer pong arrived.
+This holds for every backend, ours and demessaging's, since it needs nothing from the module.
 """
 
 from __future__ import annotations
@@ -36,12 +40,28 @@ def _response_topic_names(names: list[str]) -> set[str]:
     )
 
 
+def _topic_kind(name: str) -> str:
+    """``response``, ``ordinary``, or ``undecided`` (unknown, or still claimable as a reply)."""
+    row = Topic.objects.filter(name=name).values("is_response_topic", "claimable_until").first()
+    if row is None:
+        return "undecided"
+    if row["is_response_topic"]:
+        return "response"
+    claimable = row["claimable_until"] is not None and row["claimable_until"] > timezone.now()
+    return "undecided" if claimable else "ordinary"
+
+
 def _topic_exists(name: str) -> bool:
     return Topic.objects.filter(name=name).exists()
 
 
 def _stamp_ping(names: list[str]) -> None:
     Topic.objects.filter(name__in=names, is_response_topic=False).update(last_ping=timezone.now())
+
+
+def _clear_pong(name: str, before: Any) -> int:
+    """Mark ``name`` offline unless a pong arrived at or after ``before`` (a new consumer)."""
+    return Topic.objects.filter(name=name, last_pong__lt=before).update(last_pong=None)
 
 
 def _store_reply(user: Any, source_topic: str, api_info: Any) -> str | None:
@@ -88,9 +108,16 @@ class Liveness:
                 await self._task
 
     async def looks_like_response_topic(self, topic: str) -> bool:
-        """A known response topic, or ``<served topic>_<suffix>`` (clients subscribe first)."""
-        if await database_sync_to_async(_response_topic_names)([topic]):
-            return True
+        """A known response topic, or maybe one: ``<served topic>_<suffix>`` (clients subscribe
+        first) that is not yet known as an ordinary topic.
+
+        A settled ordinary topic (created by an admin or a publish, or a subscription's whose
+        claim window has passed) is never judged by its name: otherwise whoever creates the
+        topic ``lab`` would silence the probes of someone else's module ``lab_tools``.
+        """
+        kind = await database_sync_to_async(_topic_kind)(topic)
+        if kind != "undecided":
+            return kind == "response"
         source, sep, _ = topic.rpartition("_")
         if not sep or not source:
             return False
@@ -110,12 +137,30 @@ class Liveness:
             return
         await database_sync_to_async(_stamp_ping)([topic])
 
-    def consumer_disconnected(self, topic: str, token: int) -> None:
+    def consumer_disconnected(self, topic: str, token: int) -> bool:
+        """Unregister a consumer socket; True if it was a probed (backend) consumer."""
         sockets = self._sockets.get(topic)
-        if sockets is not None:
-            sockets.pop(token, None)
-            if not sockets:
-                del self._sockets[topic]
+        if sockets is None or sockets.pop(token, None) is None:
+            return False
+        if not sockets:
+            del self._sockets[topic]
+        return True
+
+    async def backend_gone(self, topic: str, closed_at: Any) -> bool:
+        """After a backend consumer detached: offline if no consumer is left on any broker.
+
+        Call it once the socket's subscription has left the hub. True if marked offline.
+        """
+        try:
+            if self._sockets.get(topic) or await self._hub.subscriptions(topic):
+                return False
+            cleared = await database_sync_to_async(_clear_pong)(topic, closed_at)
+        except Exception:  # Redis or the database away: the online window still applies
+            log.exception("marking topic %s offline failed", topic)
+            return False
+        if cleared:
+            log.info("topic %s is offline: its last consumer disconnected", topic)
+        return bool(cleared)
 
     async def _run(self) -> None:
         while True:

@@ -268,7 +268,12 @@ def _reuse_refusal(user: Any, topic: Topic, source: Topic) -> str | None:
         f"topic {name!r} exists and is not a response topic; a request cannot make it one "
         f"(use a new '{source.name}_<random suffix>')"
     )
-    claimable = topic.claimable_until is not None and topic.claimable_until > timezone.now()
+    # a topic whose consumer answered the broker's api_info probe is a module, not a reply topic
+    claimable = (
+        topic.claimable_until is not None
+        and topic.claimable_until > timezone.now()
+        and topic.api_info is None
+    )
     if not topic.is_response_topic and not claimable:
         return not_a_response_topic
     if not _created_by(user, topic):
@@ -281,7 +286,10 @@ def _reuse_refusal(user: Any, topic: Topic, source: Topic) -> str | None:
             Topic.objects.filter(pk=topic.pk).update(source_topic=source)
         return None
     claimed = Topic.objects.filter(
-        pk=topic.pk, is_response_topic=False, claimable_until__gt=timezone.now()
+        pk=topic.pk,
+        is_response_topic=False,
+        claimable_until__gt=timezone.now(),
+        api_info__isnull=True,
     ).update(is_response_topic=True, source_topic=source, claimable_until=None)
     return None if claimed else not_a_response_topic
 

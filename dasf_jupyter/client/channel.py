@@ -32,10 +32,13 @@ from ..protocol import (
 from ..protocol.envelope import Envelope
 from ..protocol.fragment_limits import client_limits
 from ..protocol.fragments import Chunk, split_data
+from ..security import SecurityError
 from ..transport import BrokerUrl, ConsumerSocket, ProducerSocket
 from . import own_topics
+from .hints import not_served_hint
 from .pending import PendingCall, request_ttl
 from .replies import log_record, progress_report, response_value
+from .reply_guard import ReplyGuard
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,8 @@ _REPLY_TYPES = {MessageType.RESPONSE.value, MessageType.PROGRESS.value, MessageT
 #: how often the reader looks for calls past their deadline (seconds)
 _EXPIRY_INTERVAL = 0.5
 
-PongSender = Callable[[str, Envelope], None]
+#: ``answer(ping, own response topic)``: see :class:`~.pong.PongResponder`
+PongSender = Callable[[Envelope, str], object]
 
 
 def response_topic_for(topic: str) -> str:
@@ -80,6 +84,8 @@ class TopicChannel:
         )
         self._assembler_lock = threading.Lock()  # finished calls discard from other threads
         self._closed = threading.Event()
+        #: drops unverified messages for sealed calls (see :mod:`.reply_guard`)
+        self.guard = ReplyGuard(self.response_topic)
         # subscribe first, so that no reply can be published before we listen
         consumer_url = broker.consumer(self.response_topic, self.subscription)
         self._consumer = ConsumerSocket(consumer_url, headers, binary=True)
@@ -155,8 +161,7 @@ class TopicChannel:
             call.fail(
                 ModuleNotServed(
                     f"no backend module is connected to topic {self.topic!r} (the broker "
-                    "reports no consumer); start one with "
-                    f"`dasf serve <file.py> --topic {self.topic} --url <broker url>`"
+                    f"reports no consumer); {not_served_hint(self.topic)}"
                 )
             )
 
@@ -207,15 +212,25 @@ class TopicChannel:
             call = self._pending.get(envelope.request_context or "")
         if call is None:
             return  # a late reply to a call that already ended
-        call.touch()
+        sealed = self.guard.sealed(call)
+        if not self.guard.admits(call, envelope):
+            return
+        if not sealed:
+            call.touch()  # nothing to verify: any sign of life counts
         try:
             payload = self._reassemble(envelope, call.context, kind)
             if payload is None:
                 return
-            if call.opener is not None and call.opener.sealed:
+            if sealed:
+                assert call.opener is not None
                 # after reassembly: fragments carry ciphertext
                 text = payload if isinstance(payload, str) else b64encode(payload)
-                payload = call.opener.open(text, envelope.properties)
+                try:
+                    payload = call.opener.open(text, envelope.properties)
+                except SecurityError as exc:
+                    self.guard.drop(call, f"a {kind} message that does not open ({exc})")
+                    return
+                call.touch()  # verified: only now may it extend the deadline
             if kind == MessageType.RESPONSE.value:
                 call.resolve(response_value(payload, envelope.properties, self.topic))
             elif kind == MessageType.PROGRESS.value:
@@ -256,18 +271,9 @@ class TopicChannel:
                 )
 
     def _answer_ping(self, envelope: Envelope) -> None:
-        """Be polite to dasf-broker-django's liveness probes."""
-        if self._send_pong is None or not envelope.response_topic:
-            return
-        pong = Envelope(
-            "",
-            {
-                Prop.MESSAGE_TYPE: MessageType.PONG.value,
-                Prop.REQUEST_CONTEXT: envelope.properties.get(Prop.REQUEST_CONTEXT),
-                Prop.SOURCE_TOPIC: self.response_topic,
-            },
-        )
-        self._send_pong(envelope.response_topic, pong)
+        """Be polite to dasf-broker-django's liveness probes (bounded: see :mod:`.pong`)."""
+        if self._send_pong is not None:
+            self._send_pong(envelope, self.response_topic)
 
     def _shut(self, error: DasfError) -> None:
         self._closed.set()

@@ -24,10 +24,11 @@ from ..protocol.body import BINARY_BODY, encode_body
 from ..protocol.envelope import Envelope
 from ..protocol.fragments import DEFAULT_MAX_PAYLOAD
 from ..security import ClientSecurity, IdentityKey, KnownModules, SecurityInfo
-from ..transport import BrokerUrl, ProducerPool, auth_headers, check_topic
+from ..transport import BrokerUrl, auth_headers, check_topic
 from .channel import TopicChannel
 from .discovery import ModuleInfo, list_modules
 from .pending import LogCallback, PendingCall, ProgressCallback
+from .pong import PongResponder
 
 if TYPE_CHECKING:
     from .stubs import RemoteModule
@@ -73,7 +74,7 @@ class Connection:
         self._fragmenting_topics: set[str] = set()
         #: topics whose module reads and writes binary bodies (docs/binary-frames.md)
         self._binary_topics: set[str] = set()
-        self._pongs = ProducerPool(self.broker.producer, self._headers)
+        self._pongs = PongResponder(self.broker, self._headers)
         self._closed = False
         self.security = client_security(trust, identity, encrypt, known_modules)
         #: api_info of each discovered topic: what requests are sealed to and signed for
@@ -189,6 +190,13 @@ class Connection:
         """Modules the broker knows (needs the discovery API of the dasf-jupyter broker)."""
         return list_modules(self.broker.http_base, self._headers)
 
+    @property
+    def dropped_replies(self) -> int:
+        """Messages on our response topics dropped because they did not verify (injected)."""
+        with self._lock:
+            channels = list(self._channels.values())
+        return sum(channel.guard.dropped for channel in channels)
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -250,15 +258,15 @@ class Connection:
         """The api_info requests to ``topic`` are prepared with; discovered when it matters.
 
         Without a known api_info the request goes out plain (unsigned unless we have an
-        identity), as a reference client's would; ``module(topic)`` discovers it first.
+        identity), as a reference client's would — unless the topic must be sealed (a pinned
+        or trusted key, ``encrypt="always"``): then it is discovered first, and a module that
+        no longer offers its key is refused (:class:`~dasf_jupyter.security.DowngradeRefused`).
         """
         info = self._api_infos.get(topic)
         if info is not None:
             return info
         security = self.security
-        if security.identity is not None or security.encrypt == "always":
-            return self.api_info(topic)
-        if topic in security.trust:
+        if security.identity is not None or security.requires_encryption(topic):
             return self.api_info(topic)
         return None
 
@@ -284,7 +292,7 @@ class Connection:
                         self._headers,
                         topic,
                         max_payload=self.max_payload,
-                        send_pong=self._send_pong,
+                        send_pong=self._pongs.answer,
                     )
                 except ConnectionLost as exc:
                     raise ConnectionLost(
@@ -292,16 +300,6 @@ class Connection:
                     ) from None
                 self._channels[topic] = channel
             return channel
-
-    def _send_pong(self, topic: str, envelope: Envelope) -> None:
-        # off the reader thread: opening the producer socket may take a moment
-        def publish() -> None:
-            try:
-                self._pongs.get(topic).publish_nowait(envelope)
-            except (DasfError, ValueError):
-                pass  # politeness only: a lost pong costs nothing but a stale status page
-
-        threading.Thread(target=publish, name="dasf-client-pong", daemon=True).start()
 
 
 def wait_for(call: PendingCall) -> Any:
@@ -345,10 +343,12 @@ def connect(
 ) -> Connection:
     """Open a :class:`Connection` to the broker at ``url`` (e.g. ``ws://host:8000/ws``).
 
-    Requests to modules that offer end-to-end encryption are sealed (``encrypt="always"``
-    refuses modules that do not); their keys are pinned in ``known_modules`` (default: the
-    per-user file) unless ``trust={topic: fingerprint}`` names them. ``identity`` (an
-    :class:`IdentityKey` or the path of one made by ``dasf keygen``) signs every request.
+    Requests to modules that offer end-to-end encryption are sealed (``encrypt="always"``,
+    or ``"required"``, refuses modules that do not); their keys are pinned in
+    ``known_modules`` (default: the per-user file) unless ``trust={topic: fingerprint}`` names
+    them. A pinned or trusted topic is never called in plaintext (``DowngradeRefused``).
+    ``identity`` (an :class:`IdentityKey` or the path of one made by ``dasf keygen``) signs
+    every request.
     """
     return Connection(
         url,

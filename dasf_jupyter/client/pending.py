@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import CallTimeout, DasfError, ModuleNotServed
 from ..security import ReplyOpener
+from .hints import not_served_hint
 
 log = logging.getLogger(__name__)
 remote_log = logging.getLogger("dasf_jupyter.remote")
@@ -84,8 +85,7 @@ class PendingCall:
         if self.discovery:
             return ModuleNotServed(
                 f"no backend module answered on topic {self.topic!r} within {self.timeout:g} s; "
-                "check the topic name, or start a module with "
-                f"`dasf serve <file.py> --topic {self.topic} --url <broker url>`"
+                f"check the topic name, or {not_served_hint(self.topic)}"
             )
         return CallTimeout(
             f"no answer to {self.what} from topic {self.topic!r} within {self.timeout:g} s "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..codecs import CodecError, decode_by_schema
-from ..codecs.xarray_codec import decode_dataarray, decode_dataset
+from ..codecs.xarray_codec import decode_xarray_as_written
 
 #: base64 of the netCDF3 magic bytes ``CDF\x01`` / ``CDF\x02``
 _NETCDF3_B64 = ("Q0RGAQ", "Q0RGAg")
@@ -29,11 +29,8 @@ def _untyped(schema: dict[str, Any]) -> bool:
 
 
 def _sniff_xarray(value: str) -> Any:
+    """A DataArray if the bytes were written from one, else the Dataset (attributes kept)."""
     try:
-        return decode_dataarray(value)
-    except CodecError:
-        pass  # more than one data variable: it was a Dataset
-    try:
-        return decode_dataset(value)
+        return decode_xarray_as_written(value)
     except CodecError:
         return value

@@ -100,6 +100,42 @@ def _open(raw: Buffer, dataset: bool) -> Any:
         raise CodecError(f"cannot read an xarray.{kind} from the netCDF bytes: {exc}") from None
 
 
+#: what ``DataArray.to_netcdf`` writes so that ``open_dataarray`` can tell a DataArray's file
+#: from a Dataset's: the variable of an unnamed DataArray, and the global attribute with the name
+_DATAARRAY_VARIABLE = "__xarray_dataarray_variable__"
+_DATAARRAY_NAME_ATTR = "__xarray_dataarray_name__"
+
+
+def decode_xarray_as_written(value: Any) -> Any:
+    """netCDF bytes (or their base64) → the ``DataArray`` or ``Dataset`` that was written.
+
+    For results whose schema names no type (demessaging's). ``DataArray.to_netcdf`` writes one
+    data variable, no global attributes except xarray's DataArray marker, and only coordinates
+    along the variable's dimensions. Bytes that hold anything else (global attributes, several
+    variables, a coordinate a DataArray cannot carry) were a Dataset and stay one. A
+    one-variable Dataset without any of these is indistinguishable from a named DataArray and
+    comes back as that DataArray.
+    """
+    dataset = _open(as_bytes(value, "xarray value"), dataset=True)
+    if not _written_from_dataarray(dataset):
+        return dataset
+    attrs = dict(dataset.attrs)
+    name = attrs.pop(_DATAARRAY_NAME_ATTR, None)
+    (array,) = dataset.data_vars.values()
+    if name is not None:
+        return array.rename(name)
+    return array.rename(None) if array.name == _DATAARRAY_VARIABLE else array
+
+
+def _written_from_dataarray(dataset: Any) -> bool:
+    if _DATAARRAY_NAME_ATTR in dataset.attrs or _DATAARRAY_VARIABLE in dataset.data_vars:
+        return len(dataset.data_vars) == 1
+    if len(dataset.data_vars) != 1 or dataset.attrs:
+        return False
+    (array,) = dataset.data_vars.values()
+    return all(set(coord.dims) <= set(array.dims) for coord in dataset.coords.values())
+
+
 def decode_dataarray(value: Any) -> Any:
     """Wire form (or bytes / dict / array-like) → ``xarray.DataArray``."""
     import xarray as xr

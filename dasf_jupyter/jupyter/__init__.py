@@ -60,6 +60,9 @@ def load_ipython_extension(shell: Any) -> None:
     global _atexit_registered
     if id(shell) in _loaded:
         return
+    from .commands_path import add_commands_to_path
+
+    add_commands_to_path()  # `!dasf keygen` works however Jupyter was started
     from ..errors import DasfError
     from .display import register_formatters
     from .magics import DasfMagics, complete_dasf

@@ -10,7 +10,7 @@ from IPython.core.error import UsageError
 
 USAGE = """\
 %dasf connect [URL] [--token T] [--timeout S]   connect (no URL: the notebook's broker)
-      [--trust TOPIC=SHA256:FP ...] [--identity PATH] [--encrypt auto|always]
+      [--trust TOPIC=SHA256:FP ...] [--identity PATH] [--encrypt auto|always|required]
 %dasf disconnect | status | modules | served
 %dasf use TOPIC [as NAME]                       bind a remote module to a variable
 %dasf form TOPIC[.FUNCTION]                     a form to call a function
@@ -62,9 +62,9 @@ def subcommand_parsers() -> dict[str, MagicArgumentParser]:
     p.add_argument("--identity", help="identity key (from `dasf keygen`) to sign requests")
     p.add_argument(
         "--encrypt",
-        choices=["auto", "always"],
+        choices=["auto", "always", "required"],
         default="auto",
-        help="auto: seal requests to modules that offer a key; always: refuse others",
+        help="auto: seal requests to modules that offer a key; always/required: refuse others",
     )
     parsers["disconnect"] = parser("disconnect", "Close the connection.")
     parsers["status"] = parser("status", "Show the connection and the served cell modules.")

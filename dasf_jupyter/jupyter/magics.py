@@ -91,12 +91,12 @@ class DasfMagics(Magics, Configurable):
             security["identity"] = args.identity
         location = self.session.connect(url, args.token or self.token or None, timeout, **security)
         where = {
+            "given": "the broker you named",
+            "DASF_BROKER_URL": "the broker named by $DASF_BROKER_URL",
             "embedded": "the notebook's embedded broker (started by this kernel)",
             "jupyter-server": "the broker of the Jupyter server",
         }.get(location.source, "")
         print(f"connected to {location.url}" + (f" — {where}" if where else ""))
-        if location.source == "embedded":
-            print(f"broker data and log: {self.session.embedded.data_dir}")
 
     def cmd_disconnect(self, args: Any) -> None:
         print("disconnected" if self.session.disconnect() else "not connected")
@@ -109,6 +109,7 @@ class DasfMagics(Magics, Configurable):
             print("not connected (%dasf connect [URL])")
         if status["embedded_broker"]:
             print(f"embedded broker: {status['embedded_broker']} (pid {status['embedded_pid']})")
+            print(f"embedded broker data and log: {self.session.embedded.data_dir}")
         for topic, running in status["served"].items():
             print(f"serving {topic!r} from this kernel: {'running' if running else 'stopped'}")
 

@@ -41,10 +41,15 @@ class CallProgress:
 
         from .forms.progress import ProgressSink
 
+        class ProgressBox(w.HBox):
+            def __repr__(self) -> str:  # a saved notebook's text, not a widget tree dump
+                return f"progress of {title} (shown while the call runs)"
+
+        title = self.title
         bar = w.IntProgress(min=0, max=100, value=0, description=self.title[:20])
         label = w.HTML()
         self.sink = ProgressSink(bar, label)
-        display(w.HBox([bar, label]))
+        display(ProgressBox([bar, label]))
 
     def _drain(self) -> None:
         while True:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..client import own_topics
+from ..client.hints import default_hint, register_hint
 from ..errors import DasfError
 from .display import ModuleTable
 from .embedded import BrokerLocation, EmbeddedBroker, broker_from_server
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 #: environment variables consulted when neither an argument nor %config gives a value
 TOKEN_ENV = "DASF_TOKEN"
 URL_ENV = "DASF_BROKER_URL"
+#: set to SERVER_SOURCE by the jupyter-server extension next to the URL_ENV it announces
+SOURCE_ENV = "DASF_BROKER_SOURCE"
+SERVER_SOURCE = "jupyter-server"
 
 
 #: ``%%dasf module --traceback`` choices → the module's ``send_traceback`` policy
@@ -57,7 +61,10 @@ class DasfSession:
         self.connection: Any = None  # client Connection
         self.location: BrokerLocation | None = None
         self.served: dict[str, ServedCell] = {}
+        #: topics this kernel served from a cell and stopped (for ModuleNotServed hints)
+        self.stopped: set[str] = set()
         self._lock = threading.RLock()
+        self._remove_hint = register_hint(self.not_served_hint)
 
     # -- connection ---------------------------------------------------------------------
 
@@ -67,7 +74,9 @@ class DasfSession:
         if url:
             return BrokerLocation(url, token, "given")
         if os.environ.get(URL_ENV):
-            return BrokerLocation(os.environ[URL_ENV], token, URL_ENV)
+            # the jupyter-server extension hands its broker to kernels through the environment
+            source = "jupyter-server" if os.environ.get(SOURCE_ENV) == SERVER_SOURCE else URL_ENV
+            return BrokerLocation(os.environ[URL_ENV], token, source)
         found = broker_from_server()
         if found is not None:
             return BrokerLocation(found.url, token or found.token, found.source)
@@ -86,8 +95,11 @@ class DasfSession:
         :func:`~dasf_jupyter.client.connect`.
         """
         from ..client import connect
+        from ..client.probe import check_broker
 
         location = self.locate(url, token)
+        # a broker that does not answer is an error now, not at the first call
+        check_broker(location.url, location.token)
         connection = connect(location.url, location.token, timeout=timeout, **security)
         with self._lock:
             old, self.connection, self.location = self.connection, connection, location
@@ -140,6 +152,19 @@ class DasfSession:
 
     # -- cell modules -------------------------------------------------------------------
 
+    def not_served_hint(self, topic: str) -> str:
+        """What to do when ``topic`` is not served, as seen from this kernel's notebook."""
+        cell = f"`%%dasf module {topic}` cell"
+        served = self.served.get(topic)
+        if served is not None and not served.running:
+            return f"its cell module in this kernel is no longer running: re-run its {cell}"
+        if topic in self.stopped:
+            return f"this kernel served it from a cell and stopped it: re-run its {cell}"
+        return (
+            f"serve it from a notebook cell starting with `%%dasf module {topic}`, or "
+            f"{default_hint(topic)}"
+        )
+
     def serve_cell(
         self,
         topic: str,
@@ -173,6 +198,7 @@ class DasfSession:
         )
         with self._lock:
             self.stop(topic)
+            self.stopped.discard(topic)
             handle = backend.serve_in_background(connection.url, self.location.token)
             fingerprint = backend.security.info().fingerprint
             served = self.served[topic] = ServedCell(cell, handle, fingerprint)
@@ -182,6 +208,8 @@ class DasfSession:
         """Stop serving ``topic``; ``False`` if this kernel did not serve it."""
         with self._lock:
             served = self.served.pop(topic, None)
+            if served is not None:
+                self.stopped.add(topic)
         if served is None:
             return False
         served.handle.stop(timeout)
@@ -207,6 +235,7 @@ class DasfSession:
 
     def shutdown(self) -> None:
         """Stop everything this kernel started (idempotent; called at exit and unload)."""
+        self._remove_hint()
         for step in (self.stop_all, self.disconnect, self.embedded.stop):
             try:
                 step()

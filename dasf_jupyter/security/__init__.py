@@ -16,6 +16,7 @@ from .errors import (
     AuthError,
     BadSignature,
     ContextMismatch,
+    DowngradeRefused,
     EncryptionRequired,
     EncryptionUnavailable,
     EncryptionUnsupported,
@@ -24,6 +25,7 @@ from .errors import (
     KeyChanged,
     KeyFileError,
     MalformedSealed,
+    ReplayCheckUnavailable,
     ReplayedNonce,
     SealError,
     SecurityError,
@@ -36,9 +38,11 @@ from .errors import (
 from .keys import IdentityKey, ModuleKeyPair, fingerprint
 from .pinning import KnownModules
 from .policy import RequestSecurity, SecurityPolicy, member_name
+from .replay import FileReplayStore, RedisReplayStore, ReplayStore, replay_store
 from .sealing import (
     E2E_ALGORITHM,
     E2E_VERSION,
+    OpenedRequest,
     open_reply,
     open_request,
     reply_aad,
@@ -61,6 +65,7 @@ __all__ = [
     "Caller",
     "ClientSecurity",
     "ContextMismatch",
+    "DowngradeRefused",
     "EncryptionRequired",
     "EncryptionUnavailable",
     "EncryptionUnsupported",
@@ -73,7 +78,13 @@ __all__ = [
     "MalformedSealed",
     "ModuleKeyPair",
     "ReplayCache",
+    "ReplayCheckUnavailable",
     "ReplayedNonce",
+    "ReplayStore",
+    "FileReplayStore",
+    "RedisReplayStore",
+    "OpenedRequest",
+    "replay_store",
     "ReplyOpener",
     "RequestSecurity",
     "SealError",

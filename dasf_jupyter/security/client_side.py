@@ -16,7 +16,13 @@ from typing import Any
 
 from ..errors import ProtocolError
 from .advertise import E2E_PROPERTY, SecurityInfo
-from .errors import EncryptionRequired, EncryptionUnavailable, IdentityRequired, KeyChanged
+from .errors import (
+    DowngradeRefused,
+    EncryptionRequired,
+    EncryptionUnavailable,
+    IdentityRequired,
+    KeyChanged,
+)
 from .keys import IdentityKey, decode_public_key, fingerprint
 from .pinning import KnownModules
 from .sealing import E2E_VERSION, open_reply, reply_aad, request_aad, seal_request
@@ -59,8 +65,9 @@ class ReplyOpener:
 class ClientSecurity:
     """A client's identity, pinned module keys and explicitly trusted fingerprints.
 
-    ``encrypt``: ``"auto"`` seals when the module offers a key, ``"always"`` refuses modules
-    without one. A topic in ``trust`` is always sealed and its key must match. Keys are
+    ``encrypt``: ``"auto"`` seals when the module offers a key, ``"always"`` (alias
+    ``"required"``) refuses modules without one. A topic in ``trust`` or with a pinned key is
+    always sealed and its key must match: it never falls back to plaintext. Keys are
     pinned in ``known_modules`` (default: the per-user file); ``pinning=False`` turns pinning
     off (then only ``trust`` protects against a substituted key).
     """
@@ -73,8 +80,9 @@ class ClientSecurity:
         encrypt: str = "auto",
         pinning: bool = True,
     ) -> None:
-        if encrypt not in ("auto", "always"):
-            raise ValueError("encrypt must be 'auto' or 'always'")
+        if encrypt not in ("auto", "always", "required"):
+            raise ValueError("encrypt must be 'auto', 'always' or 'required'")
+        encrypt = "always" if encrypt == "required" else encrypt
         if pinning and known_modules is None:
             known_modules = KnownModules()
         self.known_modules = known_modules if pinning else None
@@ -82,15 +90,22 @@ class ClientSecurity:
         self.trust = dict(trust or {})
         self.encrypt = encrypt
 
+    def pinned(self, topic: str) -> str | None:
+        """The fingerprint pinned for ``topic`` in the known-modules file (None if none)."""
+        return self.known_modules.get(topic) if self.known_modules is not None else None
+
+    def requires_encryption(self, topic: str) -> bool:
+        """Whether requests to ``topic`` must be sealed (``encrypt="always"``, trust, pin)."""
+        return self.encrypt == "always" or topic in self.trust or self.pinned(topic) is not None
+
     def module_key(self, info: SecurityInfo | None, topic: str) -> bytes | None:
-        """The verified (pinned or trusted) public key to seal to; None for plain."""
-        wants = self.encrypt == "always" or topic in self.trust
+        """The verified (pinned or trusted) public key to seal to; None for plain.
+
+        Never None for a topic that :meth:`requires_encryption`: a missing security block
+        there raises :class:`DowngradeRefused` (or :class:`EncryptionUnavailable`).
+        """
         if info is None or not info.encrypts:
-            if wants:
-                raise EncryptionUnavailable(
-                    f"module {topic!r} does not offer end-to-end encryption "
-                    "(plain mode or a reference backend)"
-                )
+            self._refuse_downgrade(topic)
             return None
         assert info.public_key is not None
         try:
@@ -105,6 +120,29 @@ class ClientSecurity:
         elif trusted is not None and trusted != presented:
             raise KeyChanged(topic, trusted, presented, "pass the new fingerprint in trust")
         return raw
+
+    def _refuse_downgrade(self, topic: str) -> None:
+        trusted = self.trust.get(topic)
+        if trusted is not None:
+            raise DowngradeRefused(
+                topic,
+                f"you trust its key {trusted}",
+                f"drop {topic!r} from trust= (or `--trust`) to call it unencrypted",
+            )
+        pinned = self.pinned(topic)
+        if pinned is not None:
+            assert self.known_modules is not None
+            raise DowngradeRefused(
+                topic,
+                f"its key {pinned} is pinned in {self.known_modules.path}",
+                f"remove the pin with KnownModules({str(self.known_modules.path)!r})"
+                f".forget({topic!r}) (or delete the line from that file)",
+            )
+        if self.encrypt == "always":
+            raise EncryptionUnavailable(
+                f"module {topic!r} does not offer end-to-end encryption (plain mode or a "
+                'reference backend) and this connection requires it (encrypt="always")'
+            )
 
     def prepare(
         self,

@@ -8,6 +8,7 @@
         ├── AllowListError        the allow list cannot be parsed (requests fail closed)
         ├── KeyChanged            a module presents another key than the pinned one
         ├── EncryptionUnavailable the client wants encryption, the module offers none
+        │   └── DowngradeRefused  a pinned/trusted/required module suddenly offers none
         ├── IdentityRequired      the module needs signed requests, the client has no identity
         ├── SealError             a sealed payload cannot be opened
         │   ├── MalformedSealed   not a sealed payload of a known version (garbage, truncated)
@@ -21,6 +22,7 @@
             ├── BadSignature      the signature does not verify (or is malformed)
             ├── StaleTimestamp    signed too long ago, or in the future
             ├── ReplayedNonce     the nonce was seen before
+            ├── ReplayCheckUnavailable the shared nonce store (Redis) cannot be reached
             ├── UnknownUser       the key is not on the allow list
             └── FunctionNotAllowed the user may not call this function
 
@@ -61,6 +63,23 @@ class KeyChanged(SecurityError):
 
 class EncryptionUnavailable(SecurityError):
     """The client requires encryption but the module does not offer it."""
+
+
+class DowngradeRefused(EncryptionUnavailable):
+    """A module whose key is pinned or trusted (or ``encrypt="required"``) offers no key now.
+
+    The request is not sent: absence of the security block is a signal to refuse, since a
+    broker that strips it from api_info would otherwise read the plaintext.
+    """
+
+    def __init__(self, topic: str, reason: str, how_to_accept: str) -> None:
+        self.topic = topic
+        super().__init__(
+            f"refusing to send a plaintext request to module {topic!r}: {reason}, but the "
+            "module's api_info does not offer end-to-end encryption now (no x-dasf-security "
+            "key, or plain mode). The broker or an impostor on the topic may be stripping "
+            f"encryption. If the module really was switched to plain mode, {how_to_accept}"
+        )
 
 
 class IdentityRequired(SecurityError):
@@ -113,6 +132,10 @@ class StaleTimestamp(AuthError):
 
 class ReplayedNonce(AuthError):
     """The request's nonce was already used within the freshness window."""
+
+
+class ReplayCheckUnavailable(AuthError):
+    """The shared nonce store cannot be reached, so the request is refused (fail closed)."""
 
 
 class UnknownUser(AuthError):

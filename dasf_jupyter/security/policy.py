@@ -22,10 +22,15 @@ from ..errors import ProtocolError
 from .advertise import API_INFO_KEY, E2E_PROPERTY, SecurityInfo, SecurityMode
 from .allowlist import AllowList
 from .caller import Caller
-from .errors import EncryptionRequired, EncryptionUnsupported, MalformedSealed
+from .errors import EncryptionRequired, EncryptionUnsupported, MalformedSealed, StaleTimestamp
 from .keys import ModuleKeyPair
-from .sealing import E2E_VERSION, open_request, reply_aad, request_aad, seal_reply
+from .replay import ReplayStore
+from .sealing import E2E_VERSION, OpenedRequest, open_request, reply_aad, request_aad, seal_reply
 from .signatures import DEFAULT_WINDOW, ReplayCache, is_signed, signer_fingerprint, verify_request
+
+#: replay-store namespace of the nonces sealed inside requests (signature nonces use the
+#: signer's fingerprint)
+SEALED_NAMESPACE = "sealed"
 
 
 def member_name(payload: bytes) -> str | None:
@@ -88,7 +93,7 @@ class SecurityPolicy:
         allow_list: AllowList | None = None,
         require_auth: bool = False,
         window: float = DEFAULT_WINDOW,
-        replay_cache: ReplayCache | None = None,
+        replay_cache: ReplayStore | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.mode = SecurityMode(mode)
@@ -100,7 +105,7 @@ class SecurityPolicy:
         self.allow_list = allow_list
         self.require_auth = require_auth
         self.window = window
-        self.replay_cache = replay_cache or ReplayCache(window=window)
+        self.replay_cache = replay_cache if replay_cache is not None else ReplayCache(window)
         self.clock = clock
 
     def info(self) -> SecurityInfo:
@@ -131,7 +136,9 @@ class SecurityPolicy:
             return payload_text, RequestSecurity(topic, context)
         reply_key = None
         if E2E_PROPERTY in props:
-            plain, reply_key = self._open(props, payload_text, topic, context)
+            opened = self._open(props, payload_text, topic, context)
+            self._check_fresh(opened)
+            plain, reply_key = opened.payload, opened.reply_key
             plain_text = base64.b64encode(plain).decode("ascii")
         else:
             if self.mode is SecurityMode.ENCRYPTED_REQUIRED:
@@ -158,9 +165,24 @@ class SecurityPolicy:
             )
         return plain_text, RequestSecurity(topic, context, reply_key, caller)
 
+    def _check_fresh(self, opened: OpenedRequest) -> None:
+        """Refuse a sealed request outside the window or seen before (by any replica)."""
+        now = self.clock()
+        if opened.timestamp < now - self.window:
+            raise StaleTimestamp(
+                f"the request was sealed {int(now - opened.timestamp)} s ago (expired; "
+                f"requests older than {self.window:g} s are refused as possible replays)"
+            )
+        if opened.timestamp > now + self.window:
+            raise StaleTimestamp(
+                f"the request is sealed {int(opened.timestamp - now)} s in the future "
+                "(check the clock)"
+            )
+        self.replay_cache.add(SEALED_NAMESPACE, opened.nonce, opened.timestamp, now)
+
     def _open(
         self, props: dict[str, Any], payload_text: str, topic: str, context: str
-    ) -> tuple[bytes, bytes]:
+    ) -> OpenedRequest:
         if self.mode is SecurityMode.PLAIN or self.keypair is None:
             raise EncryptionUnsupported(
                 "this module runs in plain mode and cannot decrypt sealed requests"

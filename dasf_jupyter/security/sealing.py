@@ -5,13 +5,16 @@ Construction (standard primitives from ``cryptography``, nothing home-made):
 * request: HPKE (RFC 9180) base mode, suite DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 /
   ChaCha20-Poly1305, with the associated data passed as HPKE ``info`` (it enters the key
   schedule, so a different topic/context/type makes decryption fail). The plaintext is a
-  fresh 32-byte reply key followed by the payload.
+  fresh 32-byte reply key, the sealing time (u64 seconds since the epoch), a random 16-byte
+  nonce, then the payload: the module refuses stale and already-seen requests with them,
+  whether or not the request is signed (a broker cannot change them, they are sealed).
 * reply (response, progress, log): ChaCha20-Poly1305 under that reply key with a random
   96-bit nonce and the reply's associated data.
 
 Binary layout (then base64, so a sealed payload is an ordinary DASF payload)::
 
-    request: b"DE2Q" 0x01 | recipient key id (32) | u16 aad length | aad | HPKE enc+ciphertext
+    request: b"DE2Q" 0x02 | recipient key id (32) | u16 aad length | aad | HPKE enc+ciphertext
+             (plaintext: reply key (32) | u64 timestamp | nonce (16) | payload)
     reply:   b"DE2R" 0x01 | u16 aad length | aad | nonce (12) | ciphertext
 
 The aad travels in clear (it only repeats routing properties) so the receiver can tell
@@ -26,6 +29,8 @@ import hashlib
 import json
 import os
 import struct
+import time
+from typing import NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hpke
@@ -39,11 +44,14 @@ from .keys import ModuleKeyPair, decode_public_key
 E2E_VERSION = "v1"
 E2E_ALGORITHM = "hpke-x25519-hkdfsha256-chacha20poly1305-v1"
 
-_REQUEST_MAGIC = b"DE2Q\x01"
+_REQUEST_MAGIC = b"DE2Q\x02"
+#: requests of the first layout, without timestamp and nonce (refused: replayable)
+_REQUEST_MAGIC_V1 = b"DE2Q\x01"
 _REPLY_MAGIC = b"DE2R\x01"
 _KEY_ID_SIZE = 32
 _REPLY_KEY_SIZE = 32
 _NONCE_SIZE = 12
+_FRESHNESS = struct.Struct(">Q16s")  # timestamp, request nonce
 _HPKE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.CHACHA20_POLY1305)
 _AAD_FIELDS = ("version", "kind", "topic", "requestContext", "messageType", "extra")
 
@@ -116,17 +124,45 @@ def _check_aad(found: bytes, expected: bytes) -> None:
     raise ContextMismatch(f"sealed payload was bound to another context: {detail}")
 
 
-def seal_request(payload: bytes, module_pubkey: str | bytes, aad: bytes) -> tuple[str, bytes]:
-    """Seal ``payload`` to the module's public key; return (base64 text, reply key)."""
+class OpenedRequest(NamedTuple):
+    """A sealed request, opened: its payload, reply key and sealed freshness data."""
+
+    payload: bytes
+    reply_key: bytes
+    #: when the client sealed it (seconds since the epoch)
+    timestamp: int
+    #: 16 random bytes, unique per request (hex)
+    nonce: str
+
+
+def seal_request(
+    payload: bytes,
+    module_pubkey: str | bytes,
+    aad: bytes,
+    *,
+    timestamp: int | None = None,
+    nonce: bytes | None = None,
+) -> tuple[str, bytes]:
+    """Seal ``payload`` to the module's public key; return (base64 text, reply key).
+
+    A timestamp (now) and a random nonce are sealed with it (both settable for tests).
+    """
     raw = module_pubkey if isinstance(module_pubkey, bytes) else decode_public_key(module_pubkey)
     public = x25519.X25519PublicKey.from_public_bytes(raw)
     reply_key = ChaCha20Poly1305.generate_key()
-    body = _HPKE.encrypt(reply_key + payload, public, info=aad)
+    stamp = int(time.time()) if timestamp is None else int(timestamp)
+    freshness = _FRESHNESS.pack(stamp, os.urandom(16) if nonce is None else nonce)
+    body = _HPKE.encrypt(reply_key + freshness + payload, public, info=aad)
     return _to_text(_REQUEST_MAGIC + _key_id(raw) + _pack_aad(aad) + body), reply_key
 
 
-def open_request(sealed: str | bytes, keypair: ModuleKeyPair, aad: bytes) -> tuple[bytes, bytes]:
-    """Open a sealed request with the module's key; return (payload, reply key)."""
+def open_request(sealed: str | bytes, keypair: ModuleKeyPair, aad: bytes) -> OpenedRequest:
+    """Open a sealed request with the module's key (freshness is checked by the caller)."""
+    if _is_first_layout(sealed):
+        raise MalformedSealed(
+            "the request was sealed without a timestamp and nonce (an older dasf-jupyter "
+            "client), so a replay could not be told apart; update the client"
+        )
     data = _from_text(sealed, _REQUEST_MAGIC)
     key_id, rest = data[:_KEY_ID_SIZE], data[_KEY_ID_SIZE:]
     if len(key_id) < _KEY_ID_SIZE:
@@ -142,9 +178,19 @@ def open_request(sealed: str | bytes, keypair: ModuleKeyPair, aad: bytes) -> tup
         plain = _HPKE.decrypt(body, keypair.private_key, info=aad)
     except (InvalidTag, ValueError):
         raise TamperedCiphertext("the sealed request does not decrypt: it was modified") from None
-    if len(plain) < _REPLY_KEY_SIZE:
-        raise MalformedSealed("sealed request lacks its reply key")
-    return plain[_REPLY_KEY_SIZE:], plain[:_REPLY_KEY_SIZE]
+    head = _REPLY_KEY_SIZE + _FRESHNESS.size
+    if len(plain) < head:
+        raise MalformedSealed("sealed request lacks its reply key, timestamp or nonce")
+    timestamp, nonce = _FRESHNESS.unpack_from(plain, _REPLY_KEY_SIZE)
+    return OpenedRequest(plain[head:], plain[:_REPLY_KEY_SIZE], timestamp, nonce.hex())
+
+
+def _is_first_layout(sealed: str | bytes) -> bool:
+    head = sealed[:8]
+    try:
+        return base64.b64decode(head)[: len(_REQUEST_MAGIC_V1)] == _REQUEST_MAGIC_V1
+    except (binascii.Error, ValueError, TypeError):
+        return False
 
 
 def seal_reply(payload: bytes, reply_key: bytes, aad: bytes) -> str:
@@ -171,6 +217,7 @@ def open_reply(sealed: str | bytes, reply_key: bytes, aad: bytes) -> bytes:
 __all__ = [
     "E2E_ALGORITHM",
     "E2E_VERSION",
+    "OpenedRequest",
     "open_reply",
     "open_request",
     "reply_aad",

@@ -108,6 +108,11 @@ class ReplayCache:
     def __len__(self) -> int:
         return len(self._seen)
 
+    def entries(self, now: float) -> list[tuple[tuple[str, str], float]]:
+        """The (namespace, nonce) → timestamp entries still inside the window."""
+        with self._lock:
+            return [(k, ts) for k, ts in self._seen.items() if ts >= now - self.window]
+
     def add(self, signer: str, nonce: str, timestamp: float, now: float) -> None:
         """Record a nonce; raise :class:`ReplayedNonce` if it was already recorded."""
         key = (signer, nonce)

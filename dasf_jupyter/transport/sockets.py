@@ -32,8 +32,10 @@ from ..protocol import (
 )
 from ..protocol.binary import BINARY_FRAMES_HEADER, BINARY_FRAMES_VERSION, binary_enabled
 from ..protocol.envelope import encode_binary_publish
+from .log_redaction import redact_client_logs
 
 log = logging.getLogger(__name__)
+redact_client_logs()  # websockets logs handshake headers (the token) at DEBUG level
 
 # websockets ≥ 17 warns unless a directly returned connection is requested explicitly
 _LEGACY = {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
@@ -257,9 +259,13 @@ class ConsumerSocket:
 class ProducerPool:
     """Producer sockets per topic, opened on first use and reused (thread-safe)."""
 
-    def __init__(self, url_for_topic, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, url_for_topic, headers: dict[str, str] | None = None, max_sockets: int | None = None
+    ) -> None:
         self._url_for_topic = url_for_topic
         self._headers = headers
+        #: above this many sockets the least recently used one is closed (None: no cap)
+        self.max_sockets = max_sockets
         self._sockets: dict[str, ProducerSocket] = {}
         self._opening: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
@@ -278,7 +284,24 @@ class ProducerPool:
                 sock = ProducerSocket(self._url_for_topic(topic), self._headers, topic=topic)
                 with self._lock:
                     self._sockets[topic] = sock
+                    evicted = self._over_cap(topic)
+                for old in evicted:
+                    old.close()
             return sock
+
+    def _over_cap(self, keep: str) -> list[ProducerSocket]:
+        """Take the least recently used sockets out above ``max_sockets`` (lock held)."""
+        if self.max_sockets is None or len(self._sockets) <= self.max_sockets:
+            return []
+        candidates = sorted(
+            (t for t in self._sockets if t != keep), key=lambda t: self._sockets[t].last_used
+        )
+        excess = len(self._sockets) - self.max_sockets
+        return [self._sockets.pop(t) for t in candidates[:excess]]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._sockets)
 
     def close_idle(self, idle_seconds: float) -> None:
         """Close producers unused for ``idle_seconds``."""

@@ -18,16 +18,29 @@ export function formMagic(member: MemberRef): string {
   return `%dasf form ${member.topic}.${member.path}`;
 }
 
-/** Python code that calls the member with the Python client. */
-export function codeSnippet(member: MemberRef, brokerUrl: string, needsToken = false): string {
+/**
+ * Python code that calls the member with the Python client.
+ *
+ * `fromServer`: the broker is the Jupyter server's, whose kernels inherit its URL and token as
+ * `DASF_BROKER_URL` and `DASF_TOKEN`; the snippet reads them there instead of hard-coding a
+ * port that changes with every server start.
+ */
+export function codeSnippet(
+  member: MemberRef,
+  brokerUrl: string,
+  needsToken = false,
+  fromServer = false
+): string {
   const variable = pythonName(member.topic);
   // the token itself never goes into the notebook, only where to find it
-  const token = needsToken ? ', os.environ.get("DASF_TOKEN")' : '';
+  const token = needsToken || fromServer ? ', os.environ.get("DASF_TOKEN")' : '';
+  const url = fromServer ? 'os.environ["DASF_BROKER_URL"]' : pythonString(brokerUrl);
   const lines = [
-    ...(needsToken ? ['import os', ''] : []),
+    ...(needsToken || fromServer ? ['import os', ''] : []),
     'from dasf_jupyter.client import connect',
     '',
-    `${variable} = connect(${pythonString(brokerUrl)}${token}).module(${pythonString(member.topic)})`
+    ...(fromServer ? ["# the Jupyter server's DASF broker"] : []),
+    `${variable} = connect(${url}${token}).module(${pythonString(member.topic)})`
   ];
   const [first, second] = member.path.split('.');
   if (second === undefined) {

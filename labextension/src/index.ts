@@ -79,7 +79,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
           : codeSnippet(
               member,
               model.broker?.url ?? '',
-              Boolean(model.broker?.token) || Boolean(model.broker?.tokenRequired)
+              Boolean(model.broker?.token) || Boolean(model.broker?.tokenRequired),
+              Boolean(model.broker?.viaServer)
             );
       insertIntoNotebook(app, tracker, text);
     };

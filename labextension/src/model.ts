@@ -32,7 +32,7 @@ export interface DasfSources {
   topics(broker: BrokerConfig): Promise<TopicInfo[]>;
 }
 
-export const DEFAULT_SETTINGS: DasfSettings = { brokerUrl: '', token: '', refreshInterval: 10 };
+export const DEFAULT_SETTINGS: DasfSettings = { brokerUrl: '', token: '', refreshInterval: 3 };
 
 /** The sidebar's state; emits `changed` after every change. */
 export class DasfSidebarModel {

@@ -38,6 +38,29 @@ describe('inserted cells', () => {
     );
   });
 
+  test("with the Jupyter server's broker the snippet reads URL and token from the kernel", () => {
+    const code = codeSnippet(
+      { topic: 'my-climate', path: 'add', schema: addSchema },
+      'ws://127.0.0.1:41234/ws',
+      false,
+      true
+    );
+    expect(code).not.toContain('41234');
+    expect(code).toBe(
+      [
+        'import os',
+        '',
+        'from dasf_jupyter.client import connect',
+        '',
+        "# the Jupyter server's DASF broker",
+        'my_climate = connect(os.environ["DASF_BROKER_URL"], os.environ.get("DASF_TOKEN"))' +
+          '.module("my-climate")',
+        'result = my_climate.add(a=..., b=1)',
+        'result'
+      ].join('\n')
+    );
+  });
+
   test('a method snippet constructs the class first; tokens come from the environment', () => {
     const code = codeSnippet(
       {

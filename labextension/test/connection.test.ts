@@ -206,6 +206,29 @@ describe('DasfConnection with a fake broker', () => {
     conn.close();
   });
 
+  test('injected pings reflect nowhere and a flood costs one pong socket and one pong', async () => {
+    const conn = connection();
+    const result = conn.call('climate', { func_name: 'add', a: 1 });
+    const [, consumer] = await sockets();
+    for (let i = 0; i < 50; i++) {
+      const target = i % 2 === 0 ? `victim-${i}` : 'status-ping';
+      consumer.receive({
+        payload: '',
+        properties: { messageType: 'ping', requestContext: i, response_topic: target },
+        messageId: `flood-${i}`
+      });
+    }
+    await until(() => FakeSocket.created.some(s => s.url.includes('/ws/status-ping')));
+    const pongSocket = FakeSocket.find('status-ping');
+    await until(() => pongSocket.sent.length === 1);
+    await new Promise(resolve => setTimeout(resolve, 50));
+    expect(FakeSocket.created.filter(s => s.url.includes('victim-'))).toHaveLength(0);
+    expect(pongSocket.sent).toHaveLength(1);
+    reply(consumer, '1', encodeJsonPayload(2));
+    await expect(result).resolves.toBe(2);
+    conn.close();
+  });
+
   test('a ping from the broker is answered with a pong to its response topic', async () => {
     const conn = connection();
     const result = conn.call('climate', { func_name: 'add', a: 1 });

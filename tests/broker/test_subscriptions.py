@@ -145,12 +145,21 @@ def test_consumer_of_backend_topic_is_probed_and_replies_are_recorded(broker_url
                 props.update(requestContext="1", source_topic=topic)
                 sink.send(json.dumps({"payload": "", "context": "1", "properties": props}))
                 assert recv_json(sink)["result"] == "ok"
+        info = topic_json(broker_url, topic)
+        assert info["online"] is True
+        assert info["api_info"] == api_info
+        assert info["last_ping"] is not None
+    # the backend's socket closed: offline at once, what it announced is kept
+    deadline = time.monotonic() + 10
+    while (info := topic_json(broker_url, topic))["online"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert info["online"] is False and info["api_info"] == api_info
+
+
+def topic_json(broker_url: str, topic: str) -> dict:
     base = broker_url.replace("ws://", "http://").rsplit("/ws", 1)[0]
     with urllib.request.urlopen(f"{base}/api/topics/{topic}/", timeout=10) as response:
-        info = json.load(response)
-    assert info["online"] is True
-    assert info["api_info"] == api_info
-    assert info["last_ping"] is not None
+        return json.load(response)
 
 
 def test_client_response_topic_consumer_is_not_probed(broker_url):

@@ -67,6 +67,14 @@ def test_an_xarray_result_of_a_reference_module_is_a_dataarray(ref_module):
     assert grid.attrs["units"] == "m"
 
 
+def test_a_one_variable_dataset_of_a_reference_module_stays_a_dataset(ref_module):
+    data = ref_module.make_dataset(3)
+    assert isinstance(data, xr.Dataset)
+    assert data.attrs == {"title": "one variable", "institution": "ref_module"}
+    assert list(data.data_vars) == ["t"] and data["t"].attrs["units"] == "K"
+    np.testing.assert_array_equal(data["t"].values, [0.0, 1.0, 2.0])
+
+
 def test_a_fragmented_reference_result_is_reassembled(ref_module):
     # 300 x 300 float64 is ~720 kB of netCDF: demessaging sends several fragments
     grid = ref_module.make_grid(300)

@@ -35,11 +35,17 @@ def connected(shell, broker_url):  # noqa: F811
     shell.run_line_magic("dasf", "stop --all")
 
 
-def test_status_shows_whether_a_token_is_set_but_never_the_token(shell, broker_url, capsys):  # noqa: F811
-    shell.run_line_magic("dasf", f"connect {broker_url} --token not-a-real-token")
+def test_status_shows_whether_a_token_is_set_but_never_the_token(shell, start_broker, capsys):  # noqa: F811
+    broker = start_broker()
+    assert broker.manage("dasf_user", "create", "alice").returncode == 0
+    token = broker.manage("dasf_token", "create", "alice").stdout.strip()
+    # an unknown token: the broker refuses it at connect, not at the first call
+    with pytest.raises(DasfError, match="refused the connection.*check the token"):
+        shell.run_line_magic("dasf", f"connect {broker.url} --token not-a-real-token")
+    shell.run_line_magic("dasf", f"connect {broker.url} --token {token}")
     shell.run_line_magic("dasf", "status")
     out = capsys.readouterr().out
-    assert "token set" in out and "not-a-real-token" not in out
+    assert "token set" in out and token not in out
     shell.run_line_magic("dasf", "disconnect")
     assert "disconnected" in capsys.readouterr().out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.error
 import urllib.request
@@ -175,7 +176,7 @@ def test_kernels_of_the_server_are_told_its_broker(tmp_path: Path) -> None:
         client = BlockingKernelClient(connection_file=str(connection_file))
         client.load_connection_file()
         client.start_channels()
-        client.wait_for_ready(timeout=60)
+        _wait_for_kernel_info(client)
         seen: list[str] = []
         client.execute_interactive(
             "import os; print(os.environ.get('DASF_BROKER_URL'))",
@@ -187,3 +188,66 @@ def test_kernels_of_the_server_are_told_its_broker(tmp_path: Path) -> None:
         if client is not None:
             client.stop_channels()
         server.stop()
+
+
+def test_plain_server_runs_a_broker_that_its_kernels_use(tmp_path: Path) -> None:
+    """Plain ``jupyter server`` (no DASF variables): sidebar and kernels share one broker."""
+    import re
+
+    from jupyter_client import BlockingKernelClient
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DASF_")}
+    env["DASF_EMBEDDED_DIR"] = str(tmp_path / "kernel-brokers")
+    server = JupyterServer(tmp_path, env=env)
+    server.env = env  # exactly this environment: no DASF_* from the test run
+    server.start()
+    client = None
+    try:
+        config = server.get("/dasf/config")
+        assert config["embedded"] is True and config["broker_url"].startswith("ws://127.0.0.1:")
+        request = urllib.request.Request(
+            server.url + "/api/kernels",
+            data=b"{}",
+            method="POST",
+            headers={"Authorization": f"token {server.token}"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
+            kernel_id = json.loads(answer.read())["id"]
+        connection_file = tmp_path / ".jupyter-runtime" / f"kernel-{kernel_id}.json"
+        assert _wait_for(connection_file.exists, 30)
+        client = BlockingKernelClient(connection_file=str(connection_file))
+        client.load_connection_file()
+        client.start_channels()
+        _wait_for_kernel_info(client)
+        texts: list[str] = []
+        reply = client.execute_interactive(
+            "%load_ext dasf_jupyter\n%dasf connect",
+            timeout=90,
+            output_hook=lambda msg: texts.append(msg["content"].get("text", "")),
+        )
+        assert reply["content"]["status"] == "ok", texts
+        out = "".join(texts)
+        expected = f"connected to {config['broker_url']} — the broker of the Jupyter server"
+        assert expected in out, out
+        assert not re.search(r"embedded broker", out)
+    finally:
+        if client is not None:
+            client.stop_channels()
+        server.stop()
+
+
+def _wait_for_kernel_info(client, timeout: float = 60.0) -> None:
+    """Wait until the kernel answers ``kernel_info``.
+
+    ``wait_for_ready`` of a client without a kernel manager polls the heartbeat, which reads
+    as "died" in the first moments of a kernel started by the server.
+    """
+    import queue
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client.kernel_info(reply=True, timeout=5)
+            return
+        except (queue.Empty, TimeoutError):
+            assert time.monotonic() < deadline, "the kernel did not answer kernel_info"

@@ -1,7 +1,9 @@
-"""The wheel ships the prebuilt JupyterLab extension and the server extension's config."""
+"""The wheel built with npm ships the JupyterLab extension and the server extension's config."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -9,19 +11,27 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.labextension.sourcetree import clean_checkout
 
 
 @pytest.mark.slow
-def test_wheel_contains_the_labextension_and_the_server_config(tmp_path):
+def test_wheel_contains_the_labextension_and_the_server_config(tmp_path, node_modules: Path):
+    # a clean checkout: nothing prebuilt, so the build hook really runs npm
+    source = clean_checkout(tmp_path / "src")
+    # the packages of package-lock.json, copied (npm install then has nothing to fetch)
+    shutil.copytree(
+        os.path.realpath(node_modules), source / "labextension" / "node_modules", symlinks=True
+    )
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist")]
+        + [str(source)],
+        env={**os.environ, "DASF_BUILD_LABEXTENSION": "1"},  # npm must be found and work
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    (wheel,) = tmp_path.glob("dasf_jupyter-*.whl")
+    (wheel,) = (tmp_path / "dist").glob("dasf_jupyter-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     data = "dasf_jupyter-0.1.0.data/data/"
     labext = data + "share/jupyter/labextensions/dasf-jupyter-labextension/"

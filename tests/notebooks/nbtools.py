@@ -26,8 +26,12 @@ def isolated_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         JUPYTER_RUNTIME_DIR=str(tmp_path / "jupyter-runtime"),
         DASF_EMBEDDED_DIR=str(tmp_path / "embedded"),
         MPLBACKEND="module://matplotlib_inline.backend_inline",
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
     )
+    # PATH as the caller has it, without this virtualenv: scripts/lab.sh starts
+    # .venv/bin/jupyter the same way, so a notebook's `!dasf ...` must work without help
+    venv_bin = str(Path(sys.executable).parent)
+    entries = env.get("PATH", "").split(os.pathsep)
+    env["PATH"] = os.pathsep.join(p for p in entries if p != venv_bin)
     env.update(extra)
     return env
 
@@ -97,3 +101,24 @@ def _zombie(pid: int) -> bool:
     except OSError:
         return True
     return stat.rpartition(")")[2].split()[0] == "Z"
+
+
+def untrusted_notebooks(env: dict[str, str]) -> list[str]:
+    """Shipped notebooks that Jupyter, in ``env``'s data folder, would open untrusted."""
+    code = (
+        "import nbformat, pathlib, sys\n"
+        "from nbformat.sign import NotebookNotary\n"
+        "notary = NotebookNotary()\n"
+        "for p in sorted(pathlib.Path(sys.argv[1]).glob('*.ipynb')):\n"
+        "    if not notary.check_signature(nbformat.read(p, as_version=4)):\n"
+        "        print(p.name)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(NOTEBOOKS)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.split()

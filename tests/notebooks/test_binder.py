@@ -8,7 +8,14 @@ import sys
 
 import pytest
 
-from tests.notebooks.nbtools import NOTEBOOKS, ROOT, isolated_env, run_nbval, wait_until_gone
+from tests.notebooks.nbtools import (
+    NOTEBOOKS,
+    ROOT,
+    isolated_env,
+    run_nbval,
+    untrusted_notebooks,
+    wait_until_gone,
+)
 
 BINDER = ROOT / "binder"
 
@@ -56,6 +63,8 @@ def test_requirements_install_this_repository_with_the_jupyter_extra(tmp_path):
 @pytest.mark.slow
 def test_post_build_enables_the_server_extension_and_notebooks_run_through_start(tmp_path):
     env = isolated_env(tmp_path)
+    # repo2docker runs postBuild and start with the image's environment first on PATH
+    env["PATH"] = f"{os.path.dirname(sys.executable)}{os.pathsep}{env['PATH']}"
     build = subprocess.run(
         ["bash", str(BINDER / "postBuild")],
         cwd=ROOT,
@@ -75,6 +84,8 @@ def test_post_build_enables_the_server_extension_and_notebooks_run_through_start
     config_part = (listed.stdout + listed.stderr).split(env["JUPYTER_CONFIG_DIR"])[1]
     assert "dasf_jupyter.jupyter.server" in config_part.split("Config dir:")[0]
     assert "enabled" in config_part.split("Config dir:")[0]
+    # a Binder user's first screen: saved forms and rich outputs render, nothing to re-run
+    assert untrusted_notebooks(env) == []
     if (ROOT / "dasf_jupyter" / "labextension" / "package.json").exists():
         link = tmp_path / "jupyter-data" / "labextensions" / "dasf-jupyter-labextension"
         assert (link / "package.json").exists()

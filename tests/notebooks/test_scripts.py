@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 
 from tests.conftest import free_port
-from tests.notebooks.nbtools import ROOT, isolated_env, wait_until_gone
+from tests.notebooks.nbtools import ROOT, isolated_env, untrusted_notebooks, wait_until_gone
 
 pytestmark = pytest.mark.slow
 
@@ -59,6 +59,8 @@ def test_lab_script_serves_basic_notebook_with_an_embedded_broker(tmp_path):
             except (urllib.error.URLError, OSError):
                 assert time.monotonic() < deadline, "JupyterLab did not start"
                 time.sleep(0.5)
+        # the shipped notebooks open trusted (saved forms and rich outputs render)
+        assert untrusted_notebooks(env) == []
         status, page = get(f"{base}/lab/tree/notebooks/basic.ipynb")
         assert status == 200 and b"JupyterLab" in page
         status, body = get(f"{base}/dasf/config", timeout=90)

@@ -15,10 +15,10 @@ import xarray as xr
 from demessaging import configure, main
 from demessaging.config import ModuleConfig, WebsocketURLConfig
 from demessaging.serializers.xarray import encode_xarray
-from demessaging.validators.xarray import validate_dataarray
+from demessaging.validators.xarray import validate_dataarray, validate_dataset
 from deprogressapi import ProgressReport
 
-__all__ = ["add", "echo", "divide", "make_grid", "slow", "Greeter"]
+__all__ = ["add", "echo", "divide", "make_grid", "make_dataset", "slow", "Greeter"]
 
 
 def add(a: int, b: int = 1) -> int:
@@ -84,6 +84,33 @@ def make_grid(n: int) -> xr.DataArray:
         coords={"y": np.arange(n, dtype="float64"), "x": np.arange(n, dtype="float64") * 0.5},
         name="grid",
         attrs={"units": "m", "source": "ref_module.make_grid"},
+    )
+
+
+def _dataset(cls, value):
+    """demessaging's validate_dataset, but a Dataset passes as it is (newer xarray refuses
+    ``xr.Dataset(dataset)``)."""
+    return value if isinstance(value, xr.Dataset) else validate_dataset(cls, value)
+
+
+@configure(return_serializer=encode_xarray, return_validators=[_dataset])
+def make_dataset(n: int) -> xr.Dataset:
+    """Make a Dataset with one variable ``t`` of n values and global attributes.
+
+    Parameters
+    ----------
+    n : int
+        number of values
+
+    Returns
+    -------
+    xr.Dataset
+        the data set, with ``title`` and ``institution`` attributes
+    """
+    return xr.Dataset(
+        {"t": ("time", np.arange(n, dtype="float64"), {"units": "K"})},
+        coords={"time": np.arange(n, dtype="float64")},
+        attrs={"title": "one variable", "institution": "ref_module"},
     )
 
 

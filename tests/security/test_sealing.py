@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -38,8 +39,18 @@ def flip(text: str, position: int) -> str:
 def test_request_round_trip_returns_payload_and_same_reply_key():
     sealed, reply_key = seal_request(PAYLOAD, KEYPAIR.public_key, AAD)
     assert b"func_name" not in base64.b64decode(sealed)
-    payload, key = open_request(sealed, KEYPAIR, AAD)
+    payload, key, timestamp, nonce = open_request(sealed, KEYPAIR, AAD)
     assert payload == PAYLOAD and key == reply_key and len(key) == 32
+    assert abs(timestamp - time.time()) < 60 and len(bytes.fromhex(nonce)) == 16
+
+
+def test_freshness_is_sealed_and_the_first_layout_is_refused():
+    sealed, _ = seal_request(PAYLOAD, KEYPAIR.public_key, AAD, timestamp=123, nonce=b"n" * 16)
+    opened = open_request(sealed, KEYPAIR, AAD)
+    assert (opened.timestamp, opened.nonce) == (123, (b"n" * 16).hex())
+    first_layout = base64.b64encode(b"DE2Q\x01" + base64.b64decode(sealed)[5:]).decode()
+    with pytest.raises(MalformedSealed, match="without a timestamp and nonce"):
+        open_request(first_layout, KEYPAIR, AAD)
 
 
 def test_two_seals_of_the_same_payload_differ():

@@ -35,6 +35,12 @@ class _RunnableForm(w.VBox):
     """What function and class forms share: fields, validation and a run panel."""
 
     run_panel: RunPanel
+    name: str
+
+    def __repr__(self) -> str:
+        # the text/plain of the cell output: what a saved notebook shows where widgets
+        # cannot render (untrusted, no kernel, GitHub), instead of a widget tree dump
+        return f"{type(self).__name__} {self.name!r} (run this cell to show the form)"
 
     @property
     def request(self) -> dict[str, Any]:
@@ -264,6 +270,9 @@ class ModuleForm(w.VBox):
         self._show()
         module_title = title or str((api_info.get("rpc_schema") or {}).get("title") or "")
         super().__init__(children=[_header(module_title, ""), self.member_selector, self.holder])
+
+    def __repr__(self) -> str:
+        return f"ModuleForm of {len(self._apis)} members (run this cell to show the form)"
 
     def form(self, member: str) -> _RunnableForm:
         """The (cached) form of one member."""

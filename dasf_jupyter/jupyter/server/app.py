@@ -35,8 +35,8 @@ class DasfServerExtension(ExtensionApp):
     )
 
     embedded_broker = Bool(
-        help="Start a broker with the Jupyter server when no broker_url is set "
-        "(default: on in Binder, or with DASF_EMBEDDED_BROKER=1)."
+        help="Start a broker with the Jupyter server when no broker_url is set, shared by the "
+        "sidebar and every kernel (default: on; DASF_EMBEDDED_BROKER=0 turns it off)."
     ).tag(config=True)
 
     embedded_data_dir = Unicode(
@@ -57,7 +57,9 @@ class DasfServerExtension(ExtensionApp):
 
     @default("embedded_broker")
     def _embedded_default(self) -> bool:
-        return os.environ.get("DASF_EMBEDDED_BROKER", "") == "1" or _on_binder()
+        # on by default: under a plain `jupyter lab` the sidebar and the kernels then share one
+        # broker (a kernel's own embedded broker would be invisible to the sidebar)
+        return os.environ.get("DASF_EMBEDDED_BROKER", "") != "0" or _on_binder()
 
     def initialize_settings(self) -> None:
         self.broker: ServerBroker | None = None
@@ -82,6 +84,7 @@ class DasfServerExtension(ExtensionApp):
         url = self.broker.url if self.broker is not None else self.broker_url
         if url:
             os.environ["DASF_BROKER_URL"] = url
+            os.environ["DASF_BROKER_SOURCE"] = "jupyter-server"  # what %dasf connect reports
         if self.token:
             os.environ.setdefault("DASF_TOKEN", self.token)
 

@@ -31,12 +31,17 @@ export interface Reply {
   properties: Properties;
 }
 
+/** The broker's liveness topic: the only topic a client publishes pongs to. */
+export const STATUS_PING_TOPIC = 'status-ping';
+/** At most one pong per channel in this many milliseconds. */
+const MIN_PONG_INTERVAL_MS = 1000;
+
 /** What a channel needs from its connection. */
 export interface ChannelHost {
   urls: BrokerUrls;
   WebSocketImpl: WebSocketConstructor;
   connectTimeoutMs: number;
-  /** Publish a pong to `topic` (the broker's `status-ping` or a client's response topic). */
+  /** Publish a pong to `topic` (only ever the broker's `status-ping`). */
   sendPong(topic: string, frame: string): void;
   /** The channel's sockets closed; forget it so that the next call opens a new one. */
   forget(channel: TopicChannel): void;
@@ -59,6 +64,7 @@ export class TopicChannel {
   private closed = false;
   private readonly pending = new Map<string, PendingCall<Reply>>();
   private readonly assembler = new FragmentAssembler();
+  private lastPongMs = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly topic: string,
@@ -267,11 +273,18 @@ export class TopicChannel {
     call.resolve({ payload, properties });
   }
 
+  /**
+   * Answer the broker's liveness probe. Anyone who can publish to our response topic can
+   * send a ping, so the pong only ever goes to the broker's status topic (never to a topic
+   * the sender chose) and at most once a second: a ping flood costs no socket and no pong.
+   */
   private answerPing(properties: Properties): void {
     const topic = stringProp(properties, Prop.responseTopic);
-    if (!topic) {
+    const now = Date.now();
+    if (topic !== STATUS_PING_TOPIC || now - this.lastPongMs < MIN_PONG_INTERVAL_MS) {
       return;
     }
+    this.lastPongMs = now;
     const pong = {
       [Prop.messageType]: MessageType.pong,
       [Prop.requestContext]: properties[Prop.requestContext] ?? '',
