@@ -3,6 +3,7 @@ import { DasfConnection } from '../src/dasf/connection';
 import {
   DasfConnectionError,
   DasfError,
+  DasfPayloadTooLargeError,
   DasfRefusedError,
   DasfRemoteError,
   DasfTimeoutError
@@ -32,6 +33,17 @@ function sent(topic: string): number {
 }
 
 let nextId = 0;
+
+/** What `promise` settles with within `ms`, else the text 'still pending'. */
+async function within(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise(resolve => (timer = setTimeout(() => resolve('still pending'), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 function reply(
   consumer: FakeSocket,
@@ -194,6 +206,43 @@ describe('DasfConnection with a fake broker', () => {
       reply(consumer, '1', chunks[index], { fragment: index, num_fragments: chunks.length });
     }
     await expect(result).resolves.toEqual(['hi Jürgen Grüße', 'hi Ada']);
+    conn.close();
+  });
+
+  test('past the total bound the oldest incomplete reply is dropped and its call fails at once', async () => {
+    const conn = connection({ maxIncompleteReplyChars: 4096, timeoutMs: 60_000 });
+    const first = conn.call('climate', { func_name: 'greet' });
+    const firstError = first.catch((e: unknown) => e);
+    const second = conn.call('climate', { func_name: 'greet' });
+    const [, consumer] = await sockets('climate', 2);
+    const whole = encodeJsonPayload('x'.repeat(6000));
+    const chunks = [whole.slice(0, 3000), whole.slice(3000)];
+    reply(consumer, '1', chunks[0], { fragment: 0, num_fragments: 2 });
+    reply(consumer, '2', chunks[0], { fragment: 0, num_fragments: 2 });
+    // long before the call's 60 s timeout
+    const error: any = await within(firstError, 2000);
+    expect(error).toBeInstanceOf(DasfPayloadTooLargeError);
+    expect(error.message).toMatch(/the response to .* on "climate" was dropped before all its/);
+    expect(error.message).toMatch(/exceeded 4096 characters in total/);
+    // the newer call is intact and completes
+    reply(consumer, '2', chunks[1], { fragment: 1, num_fragments: 2 });
+    await expect(second).resolves.toBe('x'.repeat(6000));
+    conn.close();
+  });
+
+  test('the total bound covers the replies of all topics of a connection', async () => {
+    const conn = connection({ maxIncompleteReplyChars: 4096, timeoutMs: 60_000 });
+    const first = conn.call('climate', { func_name: 'greet' }).catch((e: unknown) => e);
+    const [, climate] = await sockets('climate');
+    const second = conn.call('ocean', { func_name: 'greet' });
+    const [, ocean] = await sockets('ocean');
+    const whole = encodeJsonPayload('y'.repeat(6000));
+    reply(climate, '1', whole.slice(0, 3000), { fragment: 0, num_fragments: 2 });
+    reply(ocean, '2', whole.slice(0, 3000), { fragment: 0, num_fragments: 2 });
+    const error: any = await within(first, 2000);
+    expect(error).toBeInstanceOf(DasfPayloadTooLargeError);
+    reply(ocean, '2', whole.slice(3000), { fragment: 1, num_fragments: 2 });
+    await expect(second).resolves.toBe('y'.repeat(6000));
     conn.close();
   });
 

@@ -16,6 +16,7 @@ import {
 import {
   DasfConnectionError,
   DasfError,
+  DasfPayloadTooLargeError,
   DasfProtocolError,
   DasfRefusedError,
   DasfRemoteError
@@ -41,6 +42,8 @@ export interface ChannelHost {
   urls: BrokerUrls;
   WebSocketImpl: WebSocketConstructor;
   connectTimeoutMs: number;
+  /** Fragments of the replies of all channels (request contexts are unique per connection). */
+  assembler: FragmentAssembler;
   /** Publish a pong to `topic` (only ever the broker's `status-ping`). */
   sendPong(topic: string, frame: string): void;
   /** The channel's sockets closed; forget it so that the next call opens a new one. */
@@ -63,7 +66,6 @@ export class TopicChannel {
   private opening: Promise<void> | undefined;
   private closed = false;
   private readonly pending = new Map<string, PendingCall<Reply>>();
-  private readonly assembler = new FragmentAssembler();
   private lastPongMs = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -170,8 +172,8 @@ export class TopicChannel {
     if (this.pending.get(call.context) === call) {
       this.pending.delete(call.context);
     }
-    this.assembler.discard(`${call.context}/response`);
-    this.assembler.discard(`${call.context}/progress`);
+    this.host.assembler.discard(`${call.context}/response`);
+    this.host.assembler.discard(`${call.context}/progress`);
   }
 
   private onAck(data: unknown): void {
@@ -228,7 +230,16 @@ export class TopicChannel {
     if (index === null) {
       return delivery.payload;
     }
-    return this.assembler.add(`${call.context}/${kind}`, index[0], index[1], delivery.payload);
+    // dropped to bound the memory of all incomplete replies: the call fails at once
+    const onDrop = (reason: string) =>
+      call.reject(
+        new DasfPayloadTooLargeError(
+          `the ${kind} to ${call.what} on ${JSON.stringify(this.topic)} was dropped ` +
+            `before all its fragments arrived: ${reason}`
+        )
+      );
+    const key = `${call.context}/${kind}`;
+    return this.host.assembler.add(key, index[0], index[1], delivery.payload, onDrop);
   }
 
   private onProgress(call: PendingCall<Reply>, delivery: Delivery): void {

@@ -5,6 +5,7 @@ import { Reply, TopicChannel, ChannelHost } from './channel';
 import { MessageType, Prop, stringProp } from './envelope';
 import { DasfConnectionError, DasfError, DasfProtocolError } from './errors';
 import { ModuleApiInfo } from './apiinfo';
+import { DEFAULT_MAX_PAYLOAD_CHARS, DEFAULT_MAX_TOTAL_CHARS, FragmentAssembler } from './fragments';
 import { WebSocketConstructor, WebSocketLike, globalWebSocket, openSocket } from './socket';
 import { BrokerUrls, checkTopic } from './urls';
 
@@ -18,6 +19,11 @@ export interface DasfConnectionOptions {
   timeoutMs?: number;
   /** Time allowed to open a websocket, in ms. */
   connectTimeoutMs?: number;
+  /**
+   * Bound of all incomplete fragmented replies together, in base64 characters (default
+   * {@link DEFAULT_MAX_TOTAL_CHARS}); past it the oldest is dropped and its call fails.
+   */
+  maxIncompleteReplyChars?: number;
 }
 
 /** Options of one call. */
@@ -52,6 +58,10 @@ export class DasfConnection {
       urls: new BrokerUrls(baseUrl, options.token),
       WebSocketImpl,
       connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      assembler: new FragmentAssembler(
+        DEFAULT_MAX_PAYLOAD_CHARS,
+        options.maxIncompleteReplyChars ?? DEFAULT_MAX_TOTAL_CHARS
+      ),
       sendPong: (topic, frame) => this.sendPong(topic, frame),
       forget: channel => {
         if (this.channels.get(channel.topic) === channel) {

@@ -13,6 +13,9 @@ export class DasfError extends Error {
 /** A frame from the broker or a backend did not follow the DASF wire format. */
 export class DasfProtocolError extends DasfError {}
 
+/** A reply, or the incomplete replies together, grew past a memory bound of the client. */
+export class DasfPayloadTooLargeError extends DasfProtocolError {}
+
 /** The backend answered with an error response (`status: error`). */
 export class DasfRemoteError extends DasfError {
   /** Python exception type reported by the backend (`dasf_error_type`), if any. */
