@@ -6,11 +6,19 @@
 import WebSocket from 'ws';
 
 import {
+  BrokerUrls,
   DasfConnection,
   DasfConnectionError,
   DasfError,
+  DasfPayloadTooLargeError,
   DasfRemoteError,
-  WebSocketConstructor
+  MessageType,
+  Prop,
+  WebSocketConstructor,
+  decodeDelivery,
+  encodeConsumerAck,
+  encodePublish,
+  stringProp
 } from '../src/dasf';
 
 const url = process.env.DASF_TEST_BROKER_URL!;
@@ -124,4 +132,79 @@ describe('TS client against the live broker and Python backend', () => {
     expect(error).toBeInstanceOf(DasfConnectionError);
     expect(error.message).not.toMatch(/not-a-real-token/);
   });
+
+  test('replies that never complete: the oldest is dropped and its call fails at once', async () => {
+    const MiB = 1024 * 1024;
+    const topic = `ts-fragcaps-${Date.now().toString(36)}`;
+    const urls = new BrokerUrls(url);
+    // a backend that answers each request with 3 of 4 fragments of 1 Mi characters
+    const requests = new WebSocket(urls.consumer(topic, 'fake-backend'));
+    const producers: WebSocket[] = [];
+    let answered = 0;
+    requests.on('message', (data: WebSocket.RawData) => {
+      const delivery = decodeDelivery(data.toString());
+      if (delivery.messageId !== undefined) {
+        requests.send(encodeConsumerAck(delivery.messageId));
+      }
+      const props = delivery.properties;
+      if (stringProp(props, Prop.messageType) !== MessageType.request) {
+        return; // the broker's liveness probes
+      }
+      const context = stringProp(props, Prop.requestContext)!;
+      const producer = new WebSocket(urls.producer(stringProp(props, Prop.responseTopic)!));
+      producers.push(producer);
+      producer.on('open', () => {
+        for (let index = 0; index < 3; index++) {
+          const fragment = {
+            [Prop.messageType]: MessageType.response,
+            [Prop.sourceTopic]: topic,
+            [Prop.requestContext]: context,
+            [Prop.fragment]: index,
+            [Prop.numFragments]: 4
+          };
+          producer.send(encodePublish('A'.repeat(MiB), fragment, context));
+        }
+        answered += 1;
+      });
+    });
+    await new Promise((resolve, reject) => {
+      requests.on('open', resolve);
+      requests.on('error', reject);
+    });
+    const capped = new DasfConnection(url, {
+      WebSocketImpl,
+      timeoutMs: 60_000,
+      maxIncompleteReplyChars: 4 * MiB
+    });
+    try {
+      const first = capped.call(topic, { func_name: 'f' }).catch((e: unknown) => e);
+      await waitFor(() => answered >= 1, 20_000);
+      await new Promise(resolve => setTimeout(resolve, 500)); // the first reply is older
+      let secondDone = false;
+      const second = capped.call(topic, { func_name: 'g' }).finally(() => (secondDone = true));
+      second.catch(() => undefined);
+      const started = Date.now();
+      const error: any = await first;
+      expect(Date.now() - started).toBeLessThan(20_000); // not the call's 60 s timeout
+      expect(error).toBeInstanceOf(DasfPayloadTooLargeError);
+      expect(error.message).toMatch(/dropped before all its fragments arrived/);
+      expect(error.message).toMatch(/4 MiB in total/);
+      expect(secondDone).toBe(false); // the newer incomplete reply is kept
+    } finally {
+      capped.close();
+      requests.close();
+      producers.forEach(p => p.close());
+    }
+  });
 });
+
+/** Poll until `predicate` holds, or fail after `ms`. */
+async function waitFor(predicate: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) {
+      throw new Error('condition not reached');
+    }
+    await new Promise(resolve => setTimeout(resolve, 20));
+  }
+}
