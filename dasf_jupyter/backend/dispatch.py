@@ -18,6 +18,7 @@ from typing import Any
 
 from ..codecs.attachments import collecting
 from ..errors import PayloadTooLarge, ProtocolError
+from ..log_limits import LimitedWarnings
 from ..protocol import (
     DEFAULT_FRAGMENT_SIZE,
     Envelope,
@@ -117,13 +118,16 @@ class Dispatcher:
         self._fragments_lock = threading.Lock()
         #: messages ignored because they asked for a reply on a foreign topic
         self.refused_reply_topics = RefusedReplyTopics(topic)
+        #: warnings about malformed input, rate-limited per reason (anyone may publish it)
+        self.warnings = LimitedWarnings(log)
 
     # -- routing (receive loop; must be quick) --------------------------------------------
 
     def route(self, envelope: Envelope) -> Decision:
         """Decide what to do with one delivered message."""
         if not is_rpc_message(envelope):
-            log.warning(
+            self.warnings.warn(
+                "messages without response_topic, requestContext or messageType",
                 "ignoring a message without response_topic, requestContext and messageType: %s",
                 _describe(envelope),
             )
@@ -135,7 +139,9 @@ class Dispatcher:
         try:
             check_topic(topic)
         except ValueError as exc:
-            log.warning("ignoring a %s message: %s", kind, exc)
+            self.warnings.warn(
+                "messages with an invalid response_topic", "ignoring a %s message: %s", kind, exc
+            )
             return Decision()
         if kind in _PROBES and not may_reply_to(self.topic, topic):
             # a probe costs the sender nothing and is answered unchecked: never reflect it
@@ -159,7 +165,9 @@ class Dispatcher:
         elif kind == MessageType.RESPONSE:
             log.debug("ignoring a response message (context %s)", context)
         else:
-            log.warning("ignoring unsupported message type %r", kind)
+            self.warnings.warn(
+                "messages of unsupported types", "ignoring unsupported message type %r", kind
+            )
         return Decision()
 
     def _request(self, envelope: Envelope, topic: str, context: str) -> Decision:
@@ -172,14 +180,14 @@ class Dispatcher:
         except ProtocolError as exc:
             return Decision([self.error_reply(job, f"invalid request fragments: {exc}", exc)])
         with self._fragments_lock:
-            self._fragments.expire(self.fragment_limits.timeout)
             try:
                 payload = self._fragments.add((topic, context), *index, envelope.wire_payload())
                 error = None
             except ProtocolError as exc:
                 payload, error = None, exc
             dropped = self._fragments.take_dropped()
-        replies = [self._dropped_reply(envelope, key, why) for key, why in dropped]
+        replies = [self._dropped_reply(key, why) for key, why in dropped]
+        replies += self.expire_fragments()
         if error is not None:
             replies.append(self.error_reply(job, f"invalid request fragments: {error}", error))
         if payload is None:
@@ -195,11 +203,23 @@ class Dispatcher:
             whole = Envelope("", props, envelope.context, envelope.message_id, data=payload)
         return Decision(replies, job=Job(whole, topic, context))
 
-    def _dropped_reply(self, envelope: Envelope, key: Any, why: str) -> Outgoing:
+    def expire_fragments(self) -> list[Outgoing]:
+        """Drop fragment sets incomplete for longer than their timeout; error replies for them.
+
+        Called for each fragment and by the serve loop's idle tick, so an idle set goes
+        within its timeout plus that tick, not only when the next fragment arrives.
+        """
+        with self._fragments_lock:
+            self._fragments.expire(self.fragment_limits.timeout)
+            dropped = self._fragments.take_dropped()
+        return [self._dropped_reply(key, why) for key, why in dropped]
+
+    def _dropped_reply(self, key: Any, why: str) -> Outgoing:
         """The error response for a fragmented request dropped before it was complete."""
         topic, context = key
         message = f"request dropped before all its fragments arrived: {why}"
-        return self.error_reply(Job(envelope, topic, context), message, PayloadTooLarge.__name__)
+        job = Job(Envelope("", {}), topic, context)
+        return self.error_reply(job, message, PayloadTooLarge.__name__)
 
     def reply(
         self, topic: str, context: str, kind: MessageType, payload: str = "", **properties: Any

@@ -29,6 +29,8 @@ MAX_QUEUED_REPLIES = 256
 #: how long to wait for the broker to acknowledge a response (all fragments)
 ACK_TIMEOUT = 60.0
 ACK_TIMEOUT_PER_FRAGMENT = 1.0
+#: how often the receive loop expires idle fragment sets and logs warning summaries
+IDLE_TICK = 1.0
 
 
 #: the subscription every replica of a topic uses unless told otherwise: replicas share the
@@ -97,7 +99,7 @@ class ModuleServer:
         try:
             if self._consumer is None:
                 self.connect()
-            last_housekeeping = time.monotonic()
+            last_housekeeping = last_tick = time.monotonic()
             while not self._stopping.is_set():
                 consumer = self._consumer
                 if consumer is None:  # stopped while reconnecting
@@ -107,7 +109,9 @@ class ModuleServer:
                 except TimeoutError:
                     pass
                 except ProtocolError as exc:
-                    log.warning("ignoring an invalid frame on %s: %s", self.topic, exc)
+                    self.dispatcher.warnings.warn(
+                        "invalid frames", "ignoring an invalid frame on %s: %s", self.topic, exc
+                    )
                 except ConnectionLost as exc:
                     if self._stopping.is_set():
                         break
@@ -118,11 +122,20 @@ class ModuleServer:
                         self._handle(envelope)
                     except Exception:  # a bug in one message's handling must not end serving
                         log.exception("error handling a message on %s", self.topic)
+                if time.monotonic() - last_tick >= IDLE_TICK:
+                    last_tick = time.monotonic()
+                    self._idle_tick()
                 if time.monotonic() - last_housekeeping > 5.0:
                     last_housekeeping = time.monotonic()
                     self.producers.close_idle(self.producer_keep_alive)
         finally:
             self._shutdown()
+
+    def _idle_tick(self) -> None:
+        """Expire idle fragment sets (answering their senders); log warning summaries."""
+        for outgoing in self.dispatcher.expire_fragments():
+            self._queue_reply([outgoing])
+        self.dispatcher.warnings.flush()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop receiving; let running calls finish for up to ``timeout`` s; close sockets."""

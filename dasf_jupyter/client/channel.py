@@ -20,6 +20,7 @@ from ..errors import (
     PayloadTooLarge,
     ProtocolError,
 )
+from ..log_limits import LimitedWarnings
 from ..protocol import (
     FragmentAssembler,
     MessageType,
@@ -84,6 +85,8 @@ class TopicChannel:
         )
         self._assembler_lock = threading.Lock()  # finished calls discard from other threads
         self._closed = threading.Event()
+        #: warnings about malformed replies, rate-limited (anyone may publish them)
+        self._warnings = LimitedWarnings(log)
         #: drops unverified messages for sealed calls (see :mod:`.reply_guard`)
         self.guard = ReplyGuard(self.response_topic)
         # subscribe first, so that no reply can be published before we listen
@@ -180,7 +183,12 @@ class TopicChannel:
             except TimeoutError:
                 envelope = None
             except ProtocolError as exc:
-                log.warning("ignoring an invalid frame on %s: %s", self.response_topic, exc)
+                self._warnings.warn(
+                    "invalid frames",
+                    "ignoring an invalid frame on %s: %s",
+                    self.response_topic,
+                    exc,
+                )
                 continue
             except ConnectionLost as exc:
                 self._shut(ConnectionLost(f"lost the connection to the broker: {exc}"))
@@ -193,6 +201,7 @@ class TopicChannel:
             if time.monotonic() - last_expiry >= _EXPIRY_INTERVAL:
                 last_expiry = time.monotonic()
                 self._expire_calls()
+                self._warnings.flush()
 
     def _expire_calls(self) -> None:
         with self._lock:
@@ -241,7 +250,13 @@ class TopicChannel:
             if kind == MessageType.RESPONSE.value:
                 call.fail(exc)
             else:
-                log.warning("ignoring a bad %s message for %s: %s", kind, call.what, exc)
+                self._warnings.warn(
+                    f"bad {kind} messages",
+                    "ignoring a bad %s message for %s: %s",
+                    kind,
+                    call.what,
+                    exc,
+                )
 
     def _reassemble(self, envelope: Envelope, context: str, kind: str) -> Chunk | None:
         index = fragment_index(envelope.properties)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import PayloadTooLarge, ProtocolError
+from ..log_limits import LimitedWarnings
 from .envelope import b64decode
 
 #: a fragment: base64 text, or raw bytes of a binary frame (docs/binary-frames.md)
@@ -25,6 +26,8 @@ DEFAULT_FRAGMENT_SIZE = 512_000
 DEFAULT_MAX_PAYLOAD = 1 << 30
 
 log = logging.getLogger(__name__)
+#: one line per reason now and then: a sender may leave thousands of sets incomplete
+_warnings = LimitedWarnings(log)
 
 
 def split_payload(payload: str, fragment_size: int = DEFAULT_FRAGMENT_SIZE) -> list[str]:
@@ -215,7 +218,8 @@ class FragmentAssembler:
         else:
             self._by_sender.pop(sender, None)
         if reason is not None:
-            log.warning(
+            _warnings.warn(
+                "drops of incomplete fragment sets",
                 "dropped incomplete fragments %r (%d of %d, %d characters): %s",
                 key,
                 len(partial.chunks),
