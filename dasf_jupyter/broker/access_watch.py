@@ -11,7 +11,6 @@ works the same with one broker process or several sharing PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from .permissions import (
     may_create_topics,
     may_produce_topic,
 )
+from .tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -222,11 +222,8 @@ class AccessWatch:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .subscriptions import LocalSubscriptions
+from .tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -108,10 +109,7 @@ class Census:
             self._task = asyncio.create_task(self._refresh_forever())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         if self._redis is not None:
             with contextlib.suppress(Exception):
                 async with self._redis.pipeline(transaction=False) as pipe:

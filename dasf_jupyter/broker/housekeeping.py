@@ -9,7 +9,6 @@ Callers create a new response topic per connection, so these rows pile up. Every
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from channels.db import database_sync_to_async
@@ -17,6 +16,7 @@ from django.utils import timezone
 
 from .hub import Hub
 from .models import Topic, stale_response_topics
+from .tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +53,7 @@ class Housekeeping:
             self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
         while True:

@@ -30,6 +30,7 @@ from .backlog import OVERFLOW_MARK, REDIS_TOOK_SCRIPT, BacklogBudget, BacklogFul
 from .inflight import affinity_key, expired, is_last_fragment, tag
 from .redis_scripts import DETACH_SCRIPT, PUBLISH_SCRIPT, SWEEP_SCRIPT
 from .subscriptions import LocalSubscriptions, subscription_key
+from .tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -493,10 +494,7 @@ class RedisHub:
         self._refresher = asyncio.create_task(self._refresh_forever())
 
     async def stop(self) -> None:
-        if self._refresher is not None:
-            self._refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._refresher
+        await cancel_and_wait(self._refresher)
         with contextlib.suppress(Exception):
             # lapse at once: publishing skips this process's consumers, and a surviving
             # process sweeps what is left (its registry entries, queues nobody serves)

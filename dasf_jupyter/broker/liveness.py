@@ -28,6 +28,7 @@ from .frames import probe_text
 from .hub import Hub
 from .models import Topic
 from .permissions import consume_refusal
+from .tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +103,7 @@ class Liveness:
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def looks_like_response_topic(self, topic: str) -> bool:
         """A known response topic, or maybe one: ``<served topic>_<suffix>`` (clients subscribe

@@ -15,13 +15,13 @@ dead process (atomically, in Redis):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from . import frames
 from .hub import Message, RedisHub
 from .inflight import route_of
 from .inflight_store import RedisInFlight
+from .tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,7 @@ class DeadBrokerSweeper:
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
         while True:

@@ -23,6 +23,7 @@ from typing import Any
 from .backlog import BacklogFull
 from .frames import response_topic_of, unserved_error_text
 from .hub import Hub, Message
+from .tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +63,7 @@ class UnservedHold:
 
     async def stop(self) -> None:
         """Stop checking; answer what is still held, so no caller waits for a gone broker."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         held, self._held = self._held, OrderedDict()
         self._count = self._bytes = 0
         for topic, items in held.items():
