@@ -51,7 +51,7 @@ class Connection:
     :mod:`dasf_jupyter.testing` for an in-memory one).
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only options; security ones are grouped
         self,
         url: str,
         token: str | None = None,
@@ -124,7 +124,13 @@ class Connection:
         (memoryviews) where a codec would put base64 — for callers that decode by schema.
         """
         return self._start(
-            topic, request, timeout, on_progress, on_log, attachments, accept_binary
+            topic,
+            request,
+            timeout,
+            on_progress=on_progress,
+            on_log=on_log,
+            attachments=attachments,
+            accept_binary=accept_binary,
         ).future
 
     def call(
@@ -139,9 +145,16 @@ class Connection:
         accept_binary: bool = False,
     ) -> Any:
         """Send a request payload and wait for its raw JSON result (see :meth:`submit`)."""
-        return wait_for(
-            self._start(topic, request, timeout, on_progress, on_log, attachments, accept_binary)
+        call = self._start(
+            topic,
+            request,
+            timeout,
+            on_progress=on_progress,
+            on_log=on_log,
+            attachments=attachments,
+            accept_binary=accept_binary,
         )
+        return wait_for(call)
 
     def speaks_binary(self, topic: str) -> bool:
         """True when requests to ``topic`` may carry binary bodies (docs/binary-frames.md).
@@ -226,10 +239,11 @@ class Connection:
         topic: str,
         request: dict[str, Any],
         timeout: float | None,
+        *,
         on_progress: ProgressCallback | None,
         on_log: LogCallback | None,
-        attachments: Attachments | None = None,
-        accept_binary: bool = False,
+        attachments: Attachments | None,
+        accept_binary: bool,
     ) -> PendingCall:
         if not isinstance(request, dict):
             raise TypeError(f"a request must be a dict, got {type(request).__name__}")

@@ -104,15 +104,15 @@ def test_listing_modules_goes_through_the_transport():
     ],
 )
 def test_listing_modules_explains_each_failure(answer, error, text):
-    with connect("ws://broker.invalid:1/ws", transport=Answering(answer)) as conn:
-        with pytest.raises(error, match=text):
-            conn.modules()
+    conn = connect("ws://broker.invalid:1/ws", transport=Answering(answer))
+    with conn, pytest.raises(error, match=text):
+        conn.modules()
 
 
 def test_a_call_without_a_reachable_broker_fails_through_the_transport():
-    with connect("ws://broker.invalid:1/ws", transport=Answering(HttpAnswer(200, b""))) as conn:
-        with pytest.raises(ConnectionLost, match="nothing at ws://broker.invalid:1/ws"):
-            conn.call("topic", {"func_name": "f"})
+    conn = connect("ws://broker.invalid:1/ws", transport=Answering(HttpAnswer(200, b"")))
+    with conn, pytest.raises(ConnectionLost, match="nothing at ws://broker.invalid:1/ws"):
+        conn.call("topic", {"func_name": "f"})
 
 
 def test_the_broker_check_opens_its_probe_through_the_transport():
