@@ -24,9 +24,10 @@ from ..protocol.envelope import Envelope
 from ..protocol.fragment_limits import client_limits
 from ..transport import BrokerUrl, ConsumerSocket, ProducerSocket, Transport
 from . import own_topics
+from .events import Event, Failed, Log, Ping, Progress, Result
 from .pending import PendingCall
 from .reply_guard import ReplyGuard
-from .session import ClientSession, Event, Failed, Log, Ping, Progress, Result
+from .session import ClientSession
 
 log = logging.getLogger(__name__)
 

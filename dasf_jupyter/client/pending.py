@@ -9,7 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from .session import CallState
+from .calls import CallState
 
 log = logging.getLogger(__name__)
 remote_log = logging.getLogger("dasf_jupyter.remote")

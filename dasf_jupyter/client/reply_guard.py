@@ -19,7 +19,7 @@ from ..protocol.envelope import Envelope
 from ..security import E2E_PROPERTY
 
 if TYPE_CHECKING:
-    from .session import CallState
+    from .calls import CallState
 
 log = logging.getLogger(__name__)
 

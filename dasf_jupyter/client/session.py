@@ -6,8 +6,8 @@ request topic and its private response topic, and turns
 
 * a request into the envelopes to publish (:meth:`~ClientSession.send_request`),
 * a publish ack into a failure when nobody consumes the topic (:meth:`~ClientSession.acked`),
-* a delivered reply into events (:meth:`~ClientSession.receive`): :class:`Result`,
-  :class:`Failed`, :class:`Progress`, :class:`Log`, or a :class:`Ping` to answer,
+* a delivered reply into events (:meth:`~ClientSession.receive`, see :mod:`.events`):
+  a result, a failure, progress, a log record, or a ping to answer,
 * the clock into timeouts (:meth:`~ClientSession.expire`).
 
 No sockets, threads, clock or environment here: the caller passes ``now`` (seconds on any
@@ -19,24 +19,19 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Hashable, Iterator
-from dataclasses import dataclass, replace
-from typing import Any, Generic, TypeVar, cast
+from collections.abc import Hashable
+from dataclasses import replace
+from typing import Any, Generic, cast
 
-from ..errors import (
-    BrokerRefused,
-    CallTimeout,
-    ConnectionLost,
-    DasfError,
-    ModuleNotServed,
-    PayloadTooLarge,
-)
+from ..errors import BrokerRefused, ConnectionLost, DasfError, ModuleNotServed, PayloadTooLarge
 from ..log_limits import DEFAULT_INTERVAL, LimitedWarnings
 from ..protocol import MessageType, Prop, PublishAck, fragment_index, split_payload
 from ..protocol.envelope import Envelope
 from ..protocol.fragment_limits import CLIENT_LIMITS, FragmentLimits
 from ..protocol.fragments import Chunk, split_data
-from ..security import ReplyOpener, SecurityError
+from ..security import SecurityError
+from .calls import request_ttl
+from .events import C, Event, Failed, Log, Ping, Progress, Result
 from .hints import not_served_hint
 from .replies import log_record, progress_report, response_value
 from .reply_guard import ReplyGuard
@@ -48,97 +43,6 @@ _PROGRESS = MessageType.PROGRESS.value
 _LOG = MessageType.LOG.value
 _PING = MessageType.PING.value
 _REPLY_TYPES = frozenset((_RESPONSE, _PROGRESS, _LOG))
-
-
-def request_ttl(remaining: float) -> float:
-    """The ``dasf_ttl`` of a request: how long the broker may keep it undelivered.
-
-    The caller gives up after ``remaining`` seconds; the broker counts from when it receives
-    the request, so a margin (a tenth, at most 1 s) covers the transit.
-    """
-    return max(remaining - min(1.0, 0.1 * remaining), 0.001)
-
-
-class CallState:
-    """What a session knows of one call: who it is, its deadline and its reply key."""
-
-    __slots__ = ("context", "deadline", "discovery", "opener", "timeout", "topic", "what")
-
-    def __init__(
-        self, context: str, topic: str, what: str, timeout: float, *, discovery: bool = False
-    ) -> None:
-        if not timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        self.context = context
-        self.topic = topic
-        #: how the call is named in messages, e.g. ``"add()"``
-        self.what = what
-        #: seconds without a sign of life after which the call times out
-        self.timeout = timeout
-        #: an ``api_info`` call: silence means "no module", not "stuck"
-        self.discovery = discovery
-        #: opens the sealed replies of a sealed request (set before the request is sent)
-        self.opener: ReplyOpener | None = None
-        #: when the call times out, on the caller's clock (set by ``send_request``)
-        self.deadline = float("inf")
-
-    def timeout_error(self) -> DasfError:
-        """The error that says why nothing came."""
-        if self.discovery:
-            return ModuleNotServed(
-                f"no backend module answered on topic {self.topic!r} within {self.timeout:g} s; "
-                f"check the topic name, or {not_served_hint(self.topic)}"
-            )
-        return CallTimeout(
-            f"no answer to {self.what} from topic {self.topic!r} within {self.timeout:g} s "
-            "(and no progress or log message either); the module may be stuck, overloaded or "
-            "gone — check that it runs, or pass a larger timeout="
-        )
-
-
-C = TypeVar("C", bound=CallState)
-
-
-@dataclass(frozen=True, slots=True)
-class Result(Generic[C]):
-    """The call succeeded with ``value`` (the raw JSON result); the call has ended."""
-
-    call: C
-    value: Any
-
-
-@dataclass(frozen=True, slots=True)
-class Failed(Generic[C]):
-    """The call failed (remote error, timeout, refusal, dropped reply); it has ended."""
-
-    call: C
-    error: BaseException
-
-
-@dataclass(frozen=True, slots=True)
-class Progress(Generic[C]):
-    """A progress report of a running call."""
-
-    call: C
-    report: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Log(Generic[C]):
-    """A log record of a running call."""
-
-    call: C
-    record: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Ping:
-    """A liveness ping arrived on the response topic; a pong may answer it."""
-
-    envelope: Envelope
-
-
-Event = Result[C] | Failed[C] | Progress[C] | Log[C] | Ping
 
 
 class ClientSession(Generic[C]):
@@ -166,9 +70,6 @@ class ClientSession(Generic[C]):
 
     def __len__(self) -> int:
         return len(self._calls)
-
-    def __iter__(self) -> Iterator[C]:
-        return iter(list(self._calls.values()))
 
     def get(self, context: str) -> C | None:
         """The call in flight with ``context``, if any."""

@@ -7,16 +7,9 @@ import os
 
 import pytest
 
-from dasf_jupyter.client.session import (
-    CallState,
-    ClientSession,
-    Failed,
-    Log,
-    Ping,
-    Progress,
-    Result,
-    request_ttl,
-)
+from dasf_jupyter.client.calls import CallState, request_ttl
+from dasf_jupyter.client.events import Failed, Log, Ping, Progress, Result
+from dasf_jupyter.client.session import ClientSession
 from dasf_jupyter.errors import (
     BrokerRefused,
     CallTimeout,
