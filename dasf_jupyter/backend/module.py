@@ -9,11 +9,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..peer_config import binary_enabled
 from ..protocol import API_INFO_EXTENSION, DEFAULT_FRAGMENT_SIZE
-from ..protocol.binary import binary_enabled
 from ..protocol.body import BINARY_BODY
 from ..security import AllowList, ModuleKeyPair, SecurityMode, SecurityPolicy, replay_store
 from ..transport import auth_headers, check_subscription, check_topic
+from .config import replay_redis_url
 from .dispatch import Dispatcher
 from .schema import ModuleSchema, load_members
 from .serve import ModuleServer, ServeHandle
@@ -192,6 +193,6 @@ def make_policy(
         seen = replay_store(
             key_file.with_name(key_file.name + ".seen"),
             scope=keypair.fingerprint if keypair else topic,
-            redis_url=redis_url,
+            redis_url=redis_url or replay_redis_url(),
         )
     return SecurityPolicy(mode, keypair, allow_list, require_auth, replay_cache=seen)

@@ -22,6 +22,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.sync.client import ClientConnection, connect
 
 from ..errors import BrokerError, BrokerRefused, ConnectionLost, PayloadTooLarge, ProtocolError
+from ..peer_config import binary_enabled
 from ..protocol import (
     Envelope,
     PublishAck,
@@ -30,7 +31,7 @@ from ..protocol import (
     encode_consumer_ack,
     encode_publish,
 )
-from ..protocol.binary import BINARY_FRAMES_HEADER, BINARY_FRAMES_VERSION, binary_enabled
+from ..protocol.binary import BINARY_FRAMES_HEADER, BINARY_FRAMES_VERSION
 from ..protocol.envelope import encode_binary_publish
 from .log_redaction import redact_client_logs
 
