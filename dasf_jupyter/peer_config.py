@@ -53,40 +53,43 @@ def token_setting(used_by: str) -> str:
     )
 
 
-def fragment_settings(prefix: str, defaults: FragmentLimits, what: str) -> tuple[int, ...]:
-    """The four ``<prefix>_*`` bounds of incomplete fragmented messages (``what``: requests…)."""
+def fragment_settings(
+    prefix: str, defaults: FragmentLimits, what: tuple[str, str]
+) -> tuple[int, ...]:
+    """The four ``<prefix>_*`` bounds of incomplete messages (``what``: request, requests)."""
+    one, many = what
     return (
         setting(
             f"{prefix}_MAX_PAYLOAD",
             integer(1, "bytes"),
             defaults.max_payload,
-            f"largest reassembled {what[:-1]}, in bytes",
+            f"largest reassembled {one}, in bytes",
             shown_default=_mib(defaults.max_payload),
         ),
         setting(
             f"{prefix}_PER_SENDER",
             integer(1, "bytes"),
             defaults.max_per_sender,
-            f"incomplete {what} of one sender together, in bytes (the oldest is dropped)",
+            f"incomplete {many} of one sender together, in bytes (the oldest is dropped)",
             shown_default=_mib(defaults.max_per_sender),
         ),
         setting(
             f"{prefix}_TOTAL",
             integer(1, "bytes"),
             defaults.max_total,
-            f"all incomplete {what} together, in bytes (the oldest is dropped)",
+            f"all incomplete {many} together, in bytes (the oldest is dropped)",
             shown_default=_mib(defaults.max_total),
         ),
         setting(
             f"{prefix}_TIMEOUT",
             number(positive=True),
             defaults.timeout,
-            f"seconds an incomplete {what[:-1]} waits for its other fragments",
+            f"seconds an incomplete {one} waits for its other fragments",
         ),
     )
 
 
-_client_fragments = fragment_settings("DASF_CLIENT_FRAGMENTS", CLIENT_LIMITS, "replies")
+_client_fragments = fragment_settings("DASF_CLIENT_FRAGMENTS", CLIENT_LIMITS, ("reply", "replies"))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,7 +203,9 @@ def add_arguments(parser: argparse.ArgumentParser, settings_class: type) -> None
     for row in table(settings_class):
         if row.flag is None:
             continue
-        help_text = f"{row.help} (env {row.env}, default {row.default_text()})"
+        default = row.default_text()
+        default = "unset" if default == "(unset)" else f"default {default}"
+        help_text = f"{row.help} (env {row.env}, {default})"
         help_text = help_text.replace("%", "%%")
         if isinstance(row.default, bool):
             parser.add_argument(
@@ -249,8 +252,13 @@ def help_epilog(settings_class: type, title: str = "Environment") -> str:
         if row.internal:
             continue
         flag = f", {row.flag}" if row.flag else ""
-        lines.append(f"  {row.env}{flag} (default {row.default_text()})")
-        lines.append(f"      {row.help}")
+        default = row.default_text()
+        default = default if default.startswith("(") else f"(default {default})"
+        lines.append(f"  {row.env}{flag} {default}")
+        indent = " " * 6
+        lines += textwrap.wrap(
+            row.help, 88, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False
+        )
     return "\n".join(lines)
 
 

@@ -14,7 +14,7 @@ from ..peer_config import binary_setting, fragment_settings, log_summary_setting
 from ..protocol.fragment_limits import MODULE_LIMITS, FragmentLimits
 from ..settings_table import load, read_one, setting, text
 
-_fragments = fragment_settings("DASF_MODULE_FRAGMENTS", MODULE_LIMITS, "requests")
+_fragments = fragment_settings("DASF_MODULE_FRAGMENTS", MODULE_LIMITS, ("request", "requests"))
 
 
 @dataclass(frozen=True)

@@ -243,8 +243,11 @@ class BrokerSettings:
 _installed: BrokerSettings | None = None
 
 
-def install(settings: BrokerSettings) -> None:
-    """Hand the settings of this process to the Django settings module (``dasf-broker``)."""
+def install(settings: BrokerSettings | None) -> None:
+    """Hand the settings of this process to the Django settings module (``dasf-broker``).
+
+    ``None`` forgets them (the environment is read again).
+    """
     global _installed
     _installed = settings
 

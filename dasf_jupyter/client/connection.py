@@ -22,7 +22,6 @@ from ..protocol import (
 )
 from ..protocol.body import BINARY_BODY, encode_body
 from ..protocol.envelope import Envelope
-from ..protocol.fragments import DEFAULT_MAX_PAYLOAD
 from ..security import ClientSecurity, IdentityKey, KnownModules, SecurityInfo
 from ..transport import BrokerUrl, auth_headers, check_topic
 from .channel import TopicChannel
@@ -53,7 +52,7 @@ class Connection:
         headers: dict[str, str] | None = None,
         discovery_timeout: float = DEFAULT_DISCOVERY_TIMEOUT,
         fragment_size: int = DEFAULT_FRAGMENT_SIZE,
-        max_payload: int = DEFAULT_MAX_PAYLOAD,
+        max_payload: int | None = None,
         trust: dict[str, str] | None = None,
         identity: IdentityKey | str | Path | None = None,
         encrypt: str = "auto",
@@ -67,9 +66,12 @@ class Connection:
         self.timeout = timeout
         self.discovery_timeout = discovery_timeout
         self.fragment_size = fragment_size
-        self.max_payload = max_payload
         #: DASF_BINARY, fragment bounds …: default from the environment, read here (the edge)
         self.settings = settings if settings is not None else client_settings()
+        #: largest reply (default DASF_CLIENT_FRAGMENTS_MAX_PAYLOAD, 1 GiB)
+        self.max_payload = (
+            self.settings.fragments_max_payload if max_payload is None else max_payload
+        )
         self._headers = {**auth_headers(token), **(headers or {})}
         self._channels: dict[str, TopicChannel] = {}
         self._lock = threading.Lock()
