@@ -55,7 +55,7 @@ def token_setting(used_by: str) -> str:
 
 def fragment_settings(
     prefix: str, defaults: FragmentLimits, what: tuple[str, str]
-) -> tuple[int, ...]:
+) -> tuple[int, int, int, float]:
     """The four ``<prefix>_*`` bounds of incomplete messages (``what``: request, requests)."""
     one, many = what
     return (
@@ -122,11 +122,6 @@ def client_settings(environ: Mapping[str, str] | None = None) -> ClientSettings:
 def binary_enabled() -> bool:
     """False when ``DASF_BINARY=0``: no binary frames or bodies are offered or asked for."""
     return bool(read_one(ClientSettings, "binary", os.environ))
-
-
-def client_limits(max_payload: int | None = None) -> FragmentLimits:
-    """The client's fragment bounds (``DASF_CLIENT_FRAGMENTS_*``); ``max_payload`` wins."""
-    return client_settings().fragment_limits(max_payload)
 
 
 def log_summary_interval() -> float:

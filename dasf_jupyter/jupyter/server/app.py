@@ -90,6 +90,8 @@ class DasfServerExtension(ExtensionApp):
 
         `%dasf connect` finds it there; the server's own ``os.environ`` is left alone.
         """
+        if self.serverapp is None:
+            return
         manager = self.serverapp.kernel_manager
         start_kernel = manager.start_kernel
 
@@ -98,7 +100,8 @@ class DasfServerExtension(ExtensionApp):
             kwargs["env"] = kernel_environment(base, self.kernel_broker_url(), self.token)
             return await start_kernel(*args, **kwargs)
 
-        manager.start_kernel = start_announced
+        # this server's manager only; jupyter-server has no hook for a kernel's environment
+        manager.start_kernel = start_announced  # type: ignore[method-assign]
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(
