@@ -9,12 +9,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import DasfError
+from .errors import DasfError, InvalidName
 
 EXIT_OK, EXIT_REMOTE, EXIT_USAGE = 0, 1, 2
 
 
-class UsageError(Exception):
+class UsageError(DasfError):
     """The command line cannot be carried out as given (exit code 2)."""
 
 
@@ -240,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except UsageError as exc:
+    except (UsageError, InvalidName) as exc:  # both are DasfErrors: caught first
         print(f"dasf {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except DasfError as exc:
