@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import DasfError, InvalidName
+from .errors import CodecError, DasfError, InvalidName
 
 EXIT_OK, EXIT_REMOTE, EXIT_USAGE = 0, 1, 2
 
@@ -169,7 +169,7 @@ def cmd_call(args: argparse.Namespace) -> int:
         function = _find_function(remote, args.func, init)
         try:
             request = function.request(**arguments)
-        except TypeError as exc:
+        except (TypeError, CodecError) as exc:  # arguments that do not fit: the user's to fix
             raise UsageError(str(exc)) from None
         if args.raw:
             print(json.dumps(conn.call(args.topic, request, timeout=args.timeout), indent=2))
