@@ -25,7 +25,7 @@ from .binary import decode_binary_frame
 PREFIX = "invalid message: "
 
 
-def looks_binary(data: str | bytes | bytearray | memoryview) -> bool:
+def looks_binary(data: str | bytes | memoryview) -> bool:
     """True for a message meant as a binary frame (bytes starting with 0x00).
 
     Frames too short to be valid count, so they are refused as binary frames, not as JSON.
@@ -33,11 +33,11 @@ def looks_binary(data: str | bytes | bytearray | memoryview) -> bool:
     return not isinstance(data, str) and data[:1] == b"\x00"
 
 
-def parse_text_frame(text: str | bytes | bytearray) -> dict[str, Any]:
+def parse_text_frame(text: str | bytes) -> dict[str, Any]:
     """The checked JSON object of a text frame (UTF-8, as websockets carry text)."""
     try:
         # json.loads would also read UTF-16/32 bytes, which the broker cannot splice
-        obj = json.loads(str(text, "utf-8") if isinstance(text, (bytes, bytearray)) else text)
+        obj = json.loads(text if isinstance(text, str) else str(text, "utf-8"))
     except RecursionError:
         raise ProtocolError(PREFIX + "JSON nested too deeply") from None
     except ValueError as exc:  # also bad UTF-8 and integers too long to convert
@@ -47,7 +47,7 @@ def parse_text_frame(text: str | bytes | bytearray) -> dict[str, Any]:
     return check_fields(obj)
 
 
-def parse_binary_frame(data: bytes | bytearray | memoryview) -> tuple[dict[str, Any], memoryview]:
+def parse_binary_frame(data: bytes | memoryview) -> tuple[dict[str, Any], memoryview]:
     """``(checked header, raw payload view)`` of a binary frame."""
     try:
         header, payload = decode_binary_frame(data)
@@ -56,13 +56,13 @@ def parse_binary_frame(data: bytes | bytearray | memoryview) -> tuple[dict[str, 
     return check_fields(header), payload
 
 
-def parse_frame(
-    data: str | bytes | bytearray | memoryview,
-) -> tuple[dict[str, Any], memoryview | None]:
+def parse_frame(data: str | bytes | memoryview) -> tuple[dict[str, Any], memoryview | None]:
     """``(checked object, raw payload)`` of any frame; the payload is None for text frames."""
+    if isinstance(data, str):
+        return parse_text_frame(data), None
     if looks_binary(data):
         return parse_binary_frame(data)
-    return parse_text_frame(bytes(data) if isinstance(data, memoryview) else data), None
+    return parse_text_frame(bytes(data)), None  # bytes(b) is b: no copy
 
 
 def check_fields(obj: dict[str, Any]) -> dict[str, Any]:
