@@ -10,14 +10,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from .backend.config import ModuleSettings
-from .errors import DasfError
+from .errors import CodecError, DasfError, InvalidName
 from .peer_config import ClientSettings
-from .settings_table import add_arguments, flag_values, help_epilog, load
+from .settings_table import SettingError, add_arguments, flag_values, help_epilog, load
 
 EXIT_OK, EXIT_REMOTE, EXIT_USAGE = 0, 1, 2
 
 
-class UsageError(Exception):
+class UsageError(DasfError):
     """The command line cannot be carried out as given (exit code 2)."""
 
 
@@ -190,7 +190,7 @@ def cmd_call(args: argparse.Namespace) -> int:
         function = _find_function(remote, args.func, init)
         try:
             request = function.request(**arguments)
-        except TypeError as exc:
+        except (TypeError, CodecError) as exc:  # arguments that do not fit: the user's to fix
             raise UsageError(str(exc)) from None
         if args.raw:
             print(json.dumps(conn.call(args.topic, request, timeout=args.timeout), indent=2))
@@ -262,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except UsageError as exc:
+    except (UsageError, InvalidName, SettingError) as exc:  # DasfErrors: caught first
         print(f"dasf {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except DasfError as exc:

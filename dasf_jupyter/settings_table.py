@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+
+from .errors import DasfError
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -29,7 +32,7 @@ S = TypeVar("S")
 _KEY = "dasf_setting"
 
 
-class SettingError(ValueError):
+class SettingError(DasfError, ValueError):
     """A setting has a value its parser refuses; the message names the variable."""
 
 
@@ -175,7 +178,7 @@ def number(minimum: float | None = None, *, positive: bool = False) -> Callable[
             result = float(value)
         except ValueError:
             raise ValueError("must be a number") from None
-        if result != result or result in (float("inf"), float("-inf")):
+        if not math.isfinite(result):
             raise ValueError("must be a finite number")
         if positive and not result > 0:
             raise ValueError("must be positive")

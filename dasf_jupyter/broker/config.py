@@ -240,7 +240,8 @@ class BrokerSettings:
     )
 
 
-_installed: BrokerSettings | None = None
+#: the settings dasf-broker resolved for this process (one slot; empty: read the environment)
+_installed: list[BrokerSettings] = []
 
 
 def install(settings: BrokerSettings | None) -> None:
@@ -248,8 +249,9 @@ def install(settings: BrokerSettings | None) -> None:
 
     ``None`` forgets them (the environment is read again).
     """
-    global _installed
-    _installed = settings
+    _installed.clear()
+    if settings is not None:
+        _installed.append(settings)
 
 
 def current(environ: Mapping[str, str] | None = None) -> BrokerSettings:
@@ -258,8 +260,8 @@ def current(environ: Mapping[str, str] | None = None) -> BrokerSettings:
     Called by the Django settings module: the edge where a broker started by another ASGI
     server (``uvicorn dasf_jupyter.broker.asgi:application``) reads its environment.
     """
-    if _installed is not None:
-        return _installed
+    if _installed:
+        return _installed[0]
     return load(BrokerSettings, os.environ if environ is None else environ)
 
 
