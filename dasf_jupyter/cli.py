@@ -139,7 +139,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         key_path=args.key,
         allow_list=args.allow_list,
         require_auth=args.allow_list is not None,
-        redis_url=settings.redis_url or None,
+        settings=settings,
     )
     print(f"serving {args.target} on topic {args.topic!r} at {args.url}", file=sys.stderr)
     info = module.security.info()

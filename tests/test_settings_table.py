@@ -14,10 +14,12 @@ import pytest
 
 import dasf_jupyter
 from dasf_jupyter import settings_doc
+from dasf_jupyter.backend import BackendModule
 from dasf_jupyter.backend.config import ModuleSettings, module_settings
 from dasf_jupyter.broker.config import BrokerSettings
 from dasf_jupyter.jupyter.config import JupyterSettings, kernel_environment
 from dasf_jupyter.peer_config import ClientSettings, client_settings
+from dasf_jupyter.protocol import API_INFO_EXTENSION
 from dasf_jupyter.settings_table import (
     SettingError,
     add_arguments,
@@ -167,3 +169,18 @@ def test_importing_the_broker_settings_creates_no_directory(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(data_dir)
     assert not data_dir.exists()
+
+
+def test_a_module_uses_the_settings_it_is_given(monkeypatch):
+    def add(a: int, b: int) -> int:
+        """Add."""
+        return a + b
+
+    monkeypatch.setenv("DASF_BINARY", "1")
+    given = ModuleSettings(binary=False, fragments_total=1 << 20, fragments_timeout=5.0)
+    module = BackendModule("settings-topic", [add], settings=given)
+    assert module.api_info()[API_INFO_EXTENSION]["binary_bodies"] == []
+    limits = module.dispatcher().fragment_limits
+    assert (limits.max_total, limits.timeout) == (1 << 20, 5.0)
+    from_env = BackendModule("settings-topic", [add])
+    assert from_env.api_info()[API_INFO_EXTENSION]["binary_bodies"] != []
