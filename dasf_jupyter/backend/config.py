@@ -45,6 +45,7 @@ class ModuleSettings:
             max_per_sender=self.fragments_per_sender,
             max_total=self.fragments_total,
             timeout=self.fragments_timeout,
+            log_interval=self.log_summary_interval,
         )
 
 

@@ -28,6 +28,8 @@ class FragmentLimits:
     max_total: int
     #: an incomplete payload whose rest did not come within this many seconds is dropped
     timeout: float
+    #: seconds between two log lines about drops (None: the process-wide default, 10 s)
+    log_interval: float | None = None
 
     def assembler(self, sender: Callable[[Hashable], Hashable]) -> FragmentAssembler:
         """An assembler with these bounds; ``sender(key)`` names who sent a payload."""
@@ -36,6 +38,7 @@ class FragmentLimits:
             max_total=self.max_total,
             max_per_sender=self.max_per_sender,
             sender=sender,
+            log_interval=self.log_interval,
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -82,10 +84,14 @@ def test_bounds_hold_for_any_sequence(ops):
 
 
 def test_limits_from_the_environment_and_their_errors():
-    env = {"DASF_MODULE_FRAGMENTS_TOTAL": "1048576", "DASF_MODULE_FRAGMENTS_TIMEOUT": "2.5"}
+    env = {
+        "DASF_MODULE_FRAGMENTS_TOTAL": "1048576",
+        "DASF_MODULE_FRAGMENTS_TIMEOUT": "2.5",
+        "DASF_LOG_SUMMARY_INTERVAL": "3",
+    }
     limits = module_settings(env).fragment_limits()
     assert limits == FragmentLimits(
-        MODULE_LIMITS.max_payload, MODULE_LIMITS.max_per_sender, 1 << 20, 2.5
+        MODULE_LIMITS.max_payload, MODULE_LIMITS.max_per_sender, 1 << 20, 2.5, log_interval=3.0
     )
     with pytest.raises(SettingError, match="DASF_MODULE_FRAGMENTS_PER_SENDER must be a whole"):
         module_settings({"DASF_MODULE_FRAGMENTS_PER_SENDER": "lots"})
@@ -98,7 +104,8 @@ def test_limits_from_the_environment_and_their_errors():
 def test_defaults_fit_a_2_gb_kernel():
     assert max(MODULE_LIMITS.max_total, MODULE_LIMITS.max_payload) <= 512 << 20
     assert MODULE_LIMITS.max_per_sender <= 128 << 20
-    assert module_settings({}).fragment_limits() == MODULE_LIMITS
+    default_log = {"log_interval": 10.0}
+    assert module_settings({}).fragment_limits() == replace(MODULE_LIMITS, **default_log)
     assert client_settings({}).fragment_limits(10).max_payload == 10
-    assert client_settings({}).fragment_limits() == CLIENT_LIMITS
+    assert client_settings({}).fragment_limits() == replace(CLIENT_LIMITS, **default_log)
     assert CLIENT_LIMITS.max_total <= 1 << 30
