@@ -18,10 +18,10 @@ from concurrent.futures import Future
 from functools import partial
 
 from ..errors import ConnectionLost, DasfError, ProtocolError
-from ..log_limits import LimitedWarnings
+from ..log_limits import DEFAULT_INTERVAL, LimitedWarnings
 from ..protocol import PublishAck
 from ..protocol.envelope import Envelope
-from ..protocol.fragment_limits import client_limits
+from ..protocol.fragment_limits import FragmentLimits
 from ..transport import BrokerUrl, ConsumerSocket, ProducerSocket, Transport
 from . import own_topics
 from .events import Event, Failed, Log, Ping, Progress, Result
@@ -57,7 +57,8 @@ class TopicChannel:
         headers: dict[str, str],
         topic: str,
         *,
-        max_payload: int,
+        fragment_limits: FragmentLimits,
+        log_interval: float = DEFAULT_INTERVAL,
         send_pong: PongSender | None = None,
         transport: Transport | None = None,
     ) -> None:
@@ -68,8 +69,8 @@ class TopicChannel:
         self._session: ClientSession[PendingCall] = ClientSession(
             topic,
             self.response_topic,
-            limits=client_limits(max_payload),
-            warnings=LimitedWarnings(log),
+            limits=fragment_limits,
+            warnings=LimitedWarnings(log, log_interval),
         )
         self._lock = threading.Lock()  # serialises the session: senders, reader, acks
         self._closed = threading.Event()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..codecs.attachments import Attachments
 from ..errors import ConnectionLost, DasfError, ProtocolError
+from ..peer_config import ClientSettings, client_settings
 from ..protocol import (
     API_INFO_EXTENSION,
     DEFAULT_FRAGMENT_SIZE,
@@ -18,10 +19,8 @@ from ..protocol import (
     Prop,
     encode_json_payload,
 )
-from ..protocol.binary import binary_enabled
 from ..protocol.body import BINARY_BODY, encode_body
 from ..protocol.envelope import Envelope
-from ..protocol.fragments import DEFAULT_MAX_PAYLOAD
 from ..security import SecurityInfo
 from ..transport import BrokerUrl, Transport, auth_headers, check_topic
 from .channel import TopicChannel
@@ -60,9 +59,10 @@ class Connection:
         headers: dict[str, str] | None = None,
         discovery_timeout: float = DEFAULT_DISCOVERY_TIMEOUT,
         fragment_size: int = DEFAULT_FRAGMENT_SIZE,
-        max_payload: int = DEFAULT_MAX_PAYLOAD,
+        max_payload: int | None = None,
         security: Security | None = None,
         transport: Transport | None = None,
+        settings: ClientSettings | None = None,
         **security_fields: Unpack[SecurityKeywords],
     ) -> None:
         if not timeout > 0 or timeout == float("inf"):
@@ -72,7 +72,12 @@ class Connection:
         self.timeout = timeout
         self.discovery_timeout = discovery_timeout
         self.fragment_size = fragment_size
-        self.max_payload = max_payload
+        #: DASF_BINARY, fragment bounds …: default from the environment, read here (the edge)
+        self.settings = settings if settings is not None else client_settings()
+        #: largest reply (default DASF_CLIENT_FRAGMENTS_MAX_PAYLOAD, 1 GiB)
+        self.max_payload = (
+            self.settings.fragments_max_payload if max_payload is None else max_payload
+        )
         self._headers = {**auth_headers(token), **(headers or {})}
         self._channels: dict[str, TopicChannel] = {}
         self._lock = threading.Lock()
@@ -164,7 +169,7 @@ class Connection:
         """
         if topic not in self._binary_topics or self.security.identity is not None:
             return False
-        if not binary_enabled():
+        if not self.settings.binary:
             return False
         info = SecurityInfo.from_api_info(self._api_infos.get(topic))
         return info is None or not info.encrypts
@@ -315,7 +320,8 @@ class Connection:
                         self.broker,
                         self._headers,
                         topic,
-                        max_payload=self.max_payload,
+                        fragment_limits=self.settings.fragment_limits(self.max_payload),
+                        log_interval=self.settings.log_summary_interval,
                         send_pong=self._pongs.answer,
                         transport=self.transport,
                     )
@@ -358,7 +364,7 @@ def connect(
     ``identity`` (an :class:`~dasf_jupyter.security.IdentityKey` or the path of one made by
     ``dasf keygen``) signs every request. These four may come as one
     ``security=Security(...)``. Other ``options`` are those of :class:`Connection`
-    (``headers``, ``discovery_timeout``, ``fragment_size``, ``max_payload``).
+    (``headers``, ``discovery_timeout``, ``fragment_size``, ``max_payload``, ``settings``).
     """
     return Connection(
         url, token, timeout=timeout, security=security, transport=transport, **options
