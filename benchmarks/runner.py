@@ -22,6 +22,8 @@ SHARED_SUBSCRIPTION = "bench-shared"
 MiB = 1024 * 1024
 KiB = 1024
 ALL_ROWS = ("1", "2", "3", "4", "5", "6", "7")
+IDLE_PER_HOLDER = 2500  #: sockets per holder process (each process has its own file limit)
+IDLE_OPEN_TIMEOUT = 180.0
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -193,34 +195,45 @@ class StackRun:
         count = self.s.idle_connections
         per_conn = self.results.metric("6", f"broker RSS per idle connection ({count})", "KiB")
         held = self.results.metric("6", "idle connections held", "count", True)
+        base = self.results.metric("6", "echo p50 without idle connections (just before)", "ms")
         lat = self.results.metric("6", f"echo p50 with {count} idle connections", "ms")
-        keys = [("6", m.name) for m in (per_conn, held, lat)]
-        guarded(self.results, self.label, keys, lambda: self._idle(pool, per_conn, held, lat))
-
-    def _idle(self, pool: ClientPool, per_conn, held, lat) -> None:
-        before = settled_rss(self.stack.broker_pid)
-        count = str(self.s.idle_connections)
-        holder = ChildProcess(
-            ["-m", "benchmarks.idle_holder", self.stack.url, TOPIC, count], f"{self.label}-idle"
+        keys = [("6", m.name) for m in (per_conn, held, base, lat)]
+        guarded(
+            self.results, self.label, keys, lambda: self._idle(pool, per_conn, held, base, lat)
         )
+
+    def _idle_echo_p50(self, pool: ClientPool) -> float:
+        answer = pool.sequential(
+            "echo", self.s.idle_echo_calls, kwargs={"text": "hi"}, budget=self.s.idle_echo_budget
+        )
+        return percentile(answer["latencies"], 50) * 1000
+
+    def _idle(self, pool: ClientPool, per_conn, held, base, lat) -> None:
+        base.add(self.label, self._idle_echo_p50(pool))
+        before = settled_rss(self.stack.broker_pid)
+        count = self.s.idle_connections
+        shares = [min(IDLE_PER_HOLDER, count - i) for i in range(0, count, IDLE_PER_HOLDER)]
+        url = self.stack.idle_url(TOPIC)
+        holders = [
+            ChildProcess(["-m", "benchmarks.idle_holder", url, str(share)], f"{self.label}-idle")
+            for share in shares
+        ]
         try:
-            opened = holder.answer(timeout=180.0)
-            if opened["errors"]:
-                held.fail(self.label, f"{opened['errors']} refused: {opened['error'][0]}")
+            opened = [holder.answer(timeout=IDLE_OPEN_TIMEOUT) for holder in holders]
+            refused = sum(o["errors"] for o in opened)
+            if refused:
+                first = next(o["error"][0] for o in opened if o["error"])
+                held.fail(self.label, f"{refused} refused: {first}")
+            open_now = sum(o["open"] for o in opened)
             time.sleep(1.0)  # let the broker finish its per-connection set-up
             after = settled_rss(self.stack.broker_pid)
-            held.add(self.label, opened["open"])
-            if opened["open"]:
-                per_conn.add(self.label, max(after - before, 0) / opened["open"] / KiB)
-            answer = pool.sequential(
-                "echo",
-                self.s.idle_echo_calls,
-                kwargs={"text": "hi"},
-                budget=self.s.idle_echo_budget,
-            )
-            lat.add(self.label, percentile(answer["latencies"], 50) * 1000)
+            held.add(self.label, open_now)
+            if open_now:
+                per_conn.add(self.label, max(after - before, 0) / open_now / KiB)
+            lat.add(self.label, self._idle_echo_p50(pool))
         finally:
-            holder.stop()
+            for holder in holders:
+                holder.stop()
 
     def reference_defaults(self) -> None:
         """The reference with demessaging's default payload limit: the 1 MB result fails."""
