@@ -7,7 +7,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from benchmarks.clients import ClientPool
+from benchmarks.clients import CLIENT_START_TIMEOUT, ClientPool
 from benchmarks.procs import ChildProcess
 from benchmarks.results import Results
 from benchmarks.rss import PeakRss, tree_rss
@@ -24,6 +24,11 @@ KiB = 1024
 ALL_ROWS = ("1", "2", "3", "4", "5", "6", "7")
 IDLE_PER_HOLDER = 2500  #: sockets per holder process (each process has its own file limit)
 IDLE_OPEN_TIMEOUT = 180.0
+FRESH_METRICS = (
+    "echo p50, plain loop in a fresh process",
+    "first call in a fresh process",
+    "import, connect and discover in a fresh process",
+)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -105,6 +110,7 @@ class StackRun:
         r, names = "1", ["echo p50", "echo p95", "echo p99", "echo calls/s"]
         metrics = [self.results.metric(r, n, "ms") for n in names[:3]]
         rate = self.results.metric(r, names[3], "calls/s", higher_is_better=True)
+        fresh = [self.results.metric(r, n, "ms") for n in FRESH_METRICS]
 
         def body() -> None:
             for _ in range(self.s.echo_runs):
@@ -120,8 +126,23 @@ class StackRun:
                 for metric, q in zip(metrics, (50, 95, 99), strict=True):
                     metric.add(self.label, percentile(lat, q) * 1000)
                 rate.add(self.label, len(lat) / sum(lat))
+                self._fresh_process_echo(fresh)
 
-        guarded(self.results, self.label, [(r, n) for n in names], body)
+        guarded(self.results, self.label, [(r, n) for n in [*names, *FRESH_METRICS]], body)
+
+    def _fresh_process_echo(self, metrics: list) -> None:
+        """The plain loop of :mod:`benchmarks.user_loop` in a new process, right after."""
+        calls, budget = str(self.s.echo_calls), str(self.s.echo_budget)
+        args = ["-m", "benchmarks.user_loop", self.stack.client_kind, self.stack.url, TOPIC]
+        child = ChildProcess([*args, calls, budget], f"{self.label}-user-loop")
+        try:
+            answer = child.answer(timeout=CLIENT_START_TIMEOUT + self.s.echo_budget * 2)
+        finally:
+            child.stop()
+        p50, first, connect = metrics
+        p50.add(self.label, percentile(answer["latencies"], 50) * 1000)
+        first.add(self.label, answer["first_call_s"] * 1000)
+        connect.add(self.label, answer["connect_s"] * 1000)
 
     def add_threads(self, pool: ClientPool) -> None:
         name = f"{self.s.add_threads} threads × {self.s.add_calls} add()"

@@ -7,6 +7,7 @@ lone caller pays no thread hand-off beyond the one inside the ``websockets`` syn
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import threading
 import time
@@ -19,6 +20,8 @@ from websockets.sync.client import connect
 from benchmarks.floor.wire import Buffer, pack, unpack
 
 OPTIONS: dict[str, Any] = {"max_size": None, "compression": None, "ping_interval": None}
+if "legacy" in inspect.signature(connect).parameters:  # websockets >= 17.1: plain connect()
+    OPTIONS["legacy"] = True
 
 
 class FloorError(RuntimeError):
