@@ -212,12 +212,16 @@ class StackRun:
 
         guarded(self.results, self.label, [("4", seconds.name), ("4", speed.name)], body)
 
+    def idle_count(self) -> int:
+        if self.label == "reference":
+            return min(self.s.idle_connections, self.s.ref_idle_connections)
+        return self.s.idle_connections
+
     def idle_connections(self, pool: ClientPool) -> None:
-        count = self.s.idle_connections
-        per_conn = self.results.metric("6", f"broker RSS per idle connection ({count})", "KiB")
+        per_conn = self.results.metric("6", "broker RSS per idle connection", "KiB")
         held = self.results.metric("6", "idle connections held", "count", True)
         base = self.results.metric("6", "echo p50 without idle connections (just before)", "ms")
-        lat = self.results.metric("6", f"echo p50 with {count} idle connections", "ms")
+        lat = self.results.metric("6", "echo p50 while they are held", "ms")
         keys = [("6", m.name) for m in (per_conn, held, base, lat)]
         guarded(
             self.results, self.label, keys, lambda: self._idle(pool, per_conn, held, base, lat)
@@ -232,7 +236,7 @@ class StackRun:
     def _idle(self, pool: ClientPool, per_conn, held, base, lat) -> None:
         base.add(self.label, self._idle_echo_p50(pool))
         before = settled_rss(self.stack.broker_pid)
-        count = self.s.idle_connections
+        count = self.idle_count()
         shares = [min(IDLE_PER_HOLDER, count - i) for i in range(0, count, IDLE_PER_HOLDER)]
         url = self.stack.idle_url(TOPIC)
         holders = [
