@@ -62,7 +62,7 @@ def test_floor_client_correlates_replies_of_many_threads() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from benchmarks.floor.client import FloorClient
-    from benchmarks.floor.grids import grid_from
+    from benchmarks.floor.grids import grid_from, grid_parts
     from benchmarks.stacks import FloorStack
 
     with FloorStack() as stack:
@@ -77,6 +77,13 @@ def test_floor_client_correlates_replies_of_many_threads() -> None:
             grid = grid_from(head["grid"], body)
             assert grid.values.tolist() == [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
             assert grid["x"].values.tolist() == [0, 0.5, 1.0]
+            # above the fragment size: streamed through the relay frame by frame, both ways
+            head, body = client.call("make_grid", {"n": 600})
+            big = grid_from(head["grid"], body)
+            assert big.shape == (600, 600) and float(big[599, 599]) == 600 * 600 - 1
+            grid_head, parts = grid_parts(big)
+            head, _ = client.call("grid_mean", {}, parts, **grid_head)
+            assert head["result"] == (600 * 600 - 1) / 2
         finally:
             client.close()
 

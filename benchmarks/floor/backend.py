@@ -16,7 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from benchmarks import workloads
 from benchmarks.client_worker import reply
 from benchmarks.floor.grids import grid_from, grid_parts
-from benchmarks.floor.wire import pack, unpack
+from benchmarks.floor.wire import fragments, pack, unpack
 
 OPTIONS: dict[str, Any] = {"max_size": None, "compression": None, "ping_interval": None}
 
@@ -62,7 +62,7 @@ class FloorBackend:
                     continue
                 out = execute(head, payload)
                 del frame, payload
-                await (await self.reply_to(head["reply"])).send(out)
+                await (await self.reply_to(head["reply"])).send(fragments(out))
 
 
 async def run(url: str, topic: str) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from websockets.sync.client import connect
 
-from benchmarks.floor.wire import Buffer, pack, unpack
+from benchmarks.floor.wire import Buffer, fragments, pack, unpack
 
 OPTIONS: dict[str, Any] = {"max_size": None, "compression": None, "ping_interval": None}
 if "legacy" in inspect.signature(connect).parameters:  # websockets >= 17.1: plain connect()
@@ -51,7 +51,7 @@ class FloorClient:
         with self._cond:
             self._replies[call_id] = None
         request = {"id": call_id, "reply": self.reply_topic, "func": func, "kwargs": kwargs}
-        self._pub.send(pack({**request, **head}, *payload))
+        self._pub.send(fragments(pack({**request, **head}, *payload)))
         answer, body = self._wait(call_id, time.monotonic() + self.timeout)
         if "error" in answer:
             raise FloorError(answer["error"])

@@ -1,8 +1,9 @@
 """The floor relay: ``/pub/<topic>`` frames go to the next ``/sub/<topic>`` consumer.
 
 Usage: ``python -m benchmarks.floor.relay [PORT]``; prints the harness's ready mark with its
-URL, serves until stdin closes. Round-robin over a topic's consumers; a frame for a topic
-without consumers is dropped (no acks, no queue: this is the floor, not a broker).
+URL, serves until stdin closes. Round-robin over a topic's consumers; a message for a topic
+without consumers is dropped (no acks, no queue: this is the floor, not a broker). A
+fragmented message is forwarded frame by frame as it arrives (never held whole).
 """
 
 from __future__ import annotations
@@ -11,8 +12,12 @@ import asyncio
 import itertools
 import sys
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from typing import Any
 
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Data
 
 from benchmarks.client_worker import reply
 from benchmarks.floor.wire import SUBSCRIBED
@@ -52,13 +57,40 @@ class Relay:
             self.consumers[topic].remove(ws)
 
     async def publish(self, topic: str, ws: ServerConnection) -> None:
-        async for frame in ws:
+        while True:
+            try:
+                frames = ws.recv_streaming()
+                first = await anext(frames)
+            except ConnectionClosed:
+                return
             consumer = self.next_consumer(topic)
-            if consumer is not None:
-                try:
-                    await consumer.send(frame)
-                except Exception:  # a consumer that went away: the frame is lost (no acks)
+            try:
+                second = await anext(frames)
+            except StopAsyncIteration:  # a one-frame message: forwarded as it is
+                if consumer is not None:
+                    await self.forward(consumer, first)
+                continue
+            stream = streamed(first, second, frames)
+            if consumer is None:
+                async for _ in stream:  # nobody consumes the topic: drop it
                     pass
+            else:
+                await self.forward(consumer, stream)
+
+    async def forward(self, consumer: ServerConnection, message: Any) -> None:
+        """Send a message (bytes, or an async iterator of its frames as they arrive)."""
+        try:
+            await consumer.send(message)
+        except ConnectionClosed:  # a consumer that went away: the message is lost (no acks)
+            pass
+
+
+async def streamed(first: Data, second: Data, rest: AsyncIterator[Data]) -> AsyncIterator[Data]:
+    """The frames of one fragmented message, the first two already read."""
+    yield first
+    yield second
+    async for frame in rest:
+        yield frame
 
 
 async def serve_until_stdin_closes(port: int) -> None:
