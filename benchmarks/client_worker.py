@@ -52,17 +52,20 @@ def ref_caller(url: str, topic: str) -> Caller:
 def floor_caller(url: str, topic: str) -> Caller:
     """Calls through the floor client (:mod:`benchmarks.floor.client`), same results."""
     from benchmarks.floor.client import FloorClient
-    from benchmarks.floor.grids import grid_from, grid_parts
 
     client = FloorClient(url, topic, timeout=CALL_TIMEOUT)
 
     def call(func: str, kwargs: dict[str, Any]) -> Any:
         if "grid" in kwargs:
+            from benchmarks.floor.grids import grid_parts  # xarray: imported when needed
+
             grid_head, payload = grid_parts(kwargs["grid"])
             head, _ = client.call(func, {}, payload, **grid_head)
         else:
             head, body = client.call(func, kwargs)
             if "grid" in head:
+                from benchmarks.floor.grids import grid_from
+
                 return grid_from(head["grid"], body)
         return head["result"]
 
