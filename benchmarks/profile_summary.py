@@ -29,8 +29,8 @@ PARTS: tuple[tuple[str, str], ...] = (
     ("/asyncio/", "asyncio event loop"),
     ("/uvloop/", "asyncio event loop"),
     ("selectors.py", "selectors (epoll)"),
+    ("/uvicorn/", "uvicorn"),  # before websockets: uvicorn/protocols/websockets/...
     ("/websockets/", "websockets"),
-    ("/uvicorn/", "uvicorn"),
     ("/channels/", "Django Channels"),
     ("/asgiref/", "asgiref (sync_to_async, ...)"),
     ("/django/", "Django"),

@@ -9,6 +9,7 @@ fragmented message is forwarded frame by frame as it arrives (never held whole).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import sys
 from collections import defaultdict
@@ -79,10 +80,8 @@ class Relay:
 
     async def forward(self, consumer: ServerConnection, message: Any) -> None:
         """Send a message (bytes, or an async iterator of its frames as they arrive)."""
-        try:
+        with contextlib.suppress(ConnectionClosed):  # a consumer gone: lost (no acks)
             await consumer.send(message)
-        except ConnectionClosed:  # a consumer that went away: the message is lost (no acks)
-            pass
 
 
 async def streamed(first: Data, second: Data, rest: AsyncIterator[Data]) -> AsyncIterator[Data]:
