@@ -1,13 +1,15 @@
 """Key pinning, like ssh's known_hosts: remember each module's key on first use.
 
 The file (default ``~/.local/share/dasf-jupyter/known_modules``, mode 0600) holds one
-``<topic> <fingerprint>`` per line. It is re-read on every check so several kernels and
-processes of one user share it.
+``<topic> <fingerprint>`` per line. Several kernels and processes of one user share it: every
+look-up stats the file and re-reads it when it changed (see :class:`_Snapshot`).
 """
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from pathlib import Path
 
 from .errors import KeyChanged, KeyFileError
@@ -20,12 +22,31 @@ class KnownModules:
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path).expanduser() if path else self.default_path()
         self._lock = threading.Lock()
+        self._snapshot: _Snapshot | None = None
 
     @staticmethod
     def default_path() -> Path:
         return data_dir() / "known_modules"
 
     def _read(self) -> dict[str, str]:
+        """The pins as the file holds them now (a copy: callers may change it)."""
+        return dict(self._current())
+
+    def _current(self) -> dict[str, str]:
+        """The pins as the file holds them now; shared, never to be changed."""
+        try:
+            stamp = _stamp(os.stat(self.path))
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise KeyFileError(f"cannot read known modules file {self.path}: {exc}") from None
+        snapshot = self._snapshot
+        if snapshot is None or not snapshot.still(stamp):
+            snapshot = _Snapshot(stamp, self._parse(), time.time())
+            self._snapshot = snapshot
+        return snapshot.pins
+
+    def _parse(self) -> dict[str, str]:
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -46,7 +67,7 @@ class KnownModules:
     def get(self, topic: str) -> str | None:
         """The pinned fingerprint of ``topic`` (None if never seen)."""
         with self._lock:
-            return self._read().get(topic)
+            return self._current().get(topic)
 
     def all(self) -> dict[str, str]:
         with self._lock:
@@ -97,3 +118,34 @@ class KnownModules:
                 f"run KnownModules({str(self.path)!r}).accept({topic!r}, {fingerprint!r}), "
                 f"pass trust={{{topic!r}: {fingerprint!r}}} to connect(), or edit {self.path}",
             )
+
+
+#: a file changed less than this long before we read it may change again with the same stamp
+_RACY_SECONDS = 2.0
+
+_Stamp = tuple[int, int, int, int, int]
+
+
+def _stamp(info: os.stat_result) -> _Stamp:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+class _Snapshot:
+    """The pins read from one version of the file, identified by its stat stamp.
+
+    A stamp can repeat when another process replaces the file within the file system's
+    timestamp granularity (same size, a recycled inode), as git's "racy" index entries do:
+    a snapshot taken within :data:`_RACY_SECONDS` of the file's change is never reused.
+    """
+
+    __slots__ = ("pins", "reusable", "stamp")
+
+    def __init__(self, stamp: _Stamp, pins: dict[str, str], read_at: float) -> None:
+        self.stamp = stamp
+        self.pins = pins
+        changed = max(stamp[3], stamp[4]) / 1e9
+        self.reusable = read_at - changed >= _RACY_SECONDS
+
+    def still(self, stamp: _Stamp) -> bool:
+        """Whether these pins are what a file with ``stamp`` holds."""
+        return self.reusable and stamp == self.stamp

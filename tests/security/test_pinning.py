@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import os
 import stat
+import time
+import types
 
 import pytest
 
-from dasf_jupyter.security import KeyChanged, KnownModules
+from dasf_jupyter.security import (
+    ClientSecurity,
+    DowngradeRefused,
+    KeyChanged,
+    KnownModules,
+    pinning,
+)
 
 OLD = "SHA256:old"
 NEW = "SHA256:new"
@@ -58,3 +66,60 @@ def test_pins_are_per_topic_and_forgettable(tmp_path):
     known.forget("a")
     assert known.all() == {"b": NEW}
     known.check("a", NEW)
+
+
+@pytest.fixture
+def settled(monkeypatch):
+    """Reads happen an hour after the last write: snapshots are not "racy" (pinning._Snapshot)."""
+    clock = types.SimpleNamespace(time=lambda: time.time() + 3600)
+    monkeypatch.setattr(pinning, "time", clock)
+
+
+def test_an_unchanged_file_is_read_once_and_stat_per_look_up(tmp_path, monkeypatch, settled):
+    path = tmp_path / "known"
+    KnownModules(path).accept("climate", OLD)
+    known = KnownModules(path)
+    reads = []
+    parse = known._parse
+    monkeypatch.setattr(known, "_parse", lambda: reads.append(1) or parse())
+    assert [known.get("climate") for _ in range(5)] == [OLD] * 5
+    assert known.get("other") is None
+    assert len(reads) == 1
+
+
+def test_a_pin_written_by_another_process_is_honoured_at_the_next_look_up(tmp_path, settled):
+    path = tmp_path / "known"
+    KnownModules(path).accept("climate", OLD)
+    ours = ClientSecurity(KnownModules(path))
+    assert ours.pinned("climate") == OLD and not ours.requires_encryption("ocean")
+    other = KnownModules(path)  # another kernel of the same user
+    other.accept("ocean", NEW)
+    assert ours.requires_encryption("ocean")
+    with pytest.raises(DowngradeRefused):
+        ours.module_key(None, "ocean")
+    other.forget("climate")
+    assert ours.pinned("climate") is None
+
+
+def test_a_rewrite_in_place_with_the_old_size_and_mtime_is_still_seen(tmp_path, settled):
+    path = tmp_path / "known"
+    known = KnownModules(path)
+    known.accept("climate", OLD)
+    before = os.stat(path)
+    assert known.get("climate") == OLD  # cached: the file looks settled
+    path.write_text(f"climate {NEW}\n".replace("SHA256:new", "SHA256:xyz"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # only ctime tells
+    assert os.stat(path).st_size == before.st_size
+    assert known.get("climate") == "SHA256:xyz"
+
+
+def test_a_file_changed_just_now_is_not_trusted_to_stay_as_read(tmp_path, monkeypatch):
+    path = tmp_path / "known"
+    known = KnownModules(path)
+    known.accept("climate", OLD)
+    reads = []
+    parse = known._parse
+    monkeypatch.setattr(known, "_parse", lambda: reads.append(1) or parse())
+    known.get("climate")
+    known.get("climate")
+    assert len(reads) == 2  # a write within the timestamp granularity could hide behind it
