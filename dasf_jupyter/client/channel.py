@@ -14,7 +14,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from functools import partial
 
 from ..errors import ConnectionLost, DasfError, ProtocolError
@@ -104,18 +103,19 @@ class TopicChannel:
         with self._lock:
             messages = self._session.send_request(call, envelope, time.monotonic(), fragment_size)
         try:
+            on_ack = partial(self._check_ack, call)
             for message in messages:
-                ack = self._producer.publish_nowait(message)
-                ack.add_done_callback(partial(self._check_ack, call))
+                self._producer.publish_then(message, on_ack)
         except DasfError as exc:
             with self._lock:
                 self._session.forget(call.context)
             call.fail(exc)
 
-    def _check_ack(self, call: PendingCall, ack: Future[PublishAck]) -> None:
-        exc = ack.exception()
+    def _check_ack(self, call: PendingCall, outcome: PublishAck | BaseException) -> None:
+        if call.done:
+            return  # the reply beat the ack (or the call failed): nothing left to fail
         with self._lock:
-            events = self._session.acked(call, ack.result() if exc is None else exc)
+            events = self._session.acked(call, outcome)
         _apply(events, self._answer_ping)
 
     def _read_replies(self) -> None:

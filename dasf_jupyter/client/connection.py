@@ -6,7 +6,6 @@ import itertools
 import json
 import threading
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
 from ..codecs.attachments import Attachments
@@ -335,15 +334,10 @@ class Connection:
 
 def wait_for(call: PendingCall) -> Any:
     """Block until ``call`` ends; its deadline (reset by progress) bounds the wait."""
-    while True:
-        try:
-            return call.future.result(timeout=max(call.remaining(), 0.0) + 1.0)
-        except FutureTimeout:
-            # CallTimeout is a TimeoutError too: only a future still pending means "wait on"
-            if call.future.done():
-                raise
-            if call.remaining() <= 0:
-                call.expire()
+    while not call.wait(max(call.remaining(), 0.0) + 1.0):
+        if call.remaining() <= 0:
+            call.expire()
+    return call.outcome()
 
 
 def connect(
