@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 
@@ -86,3 +89,49 @@ def test_a_job_that_released_its_slot_lets_the_next_one_in_while_it_finishes():
     finally:
         finish.set()
         pool.shutdown(10)
+
+
+def test_no_more_than_max_workers_jobs_run_at_once():
+    pool = WorkerPool(max_workers=3)
+    lock = threading.Lock()
+    running = [0]
+    peak = [0]
+    release = threading.Event()
+
+    def job() -> None:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        release.wait(10)
+        with lock:
+            running[0] -= 1
+
+    try:
+        for _ in range(10):
+            assert pool.try_submit(job)
+        deadline = time.monotonic() + 10
+        while peak[0] < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)  # polling with a deadline, not synchronising on a sleep
+        assert peak[0] == 3
+        release.set()
+        assert pool.wait_idle(10)
+        assert peak[0] == 3
+        workers = [t for t in threading.enumerate() if t.name.startswith("dasf-worker")]
+        assert len(workers) <= 3
+    finally:
+        release.set()
+        pool.shutdown(10)
+
+
+def test_a_process_exits_without_shutdown_after_its_jobs_finish():
+    script = (
+        "import threading, time\n"
+        "from dasf_jupyter.backend.pool import WorkerPool\n"
+        "pool = WorkerPool(max_workers=2)\n"
+        "pool.try_submit(lambda: (time.sleep(0.2), print('ran', flush=True)))\n"
+        "pool.try_submit(lambda: print('idle thread made', flush=True))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "ran" in done.stdout  # the running job finished before the process ended
