@@ -93,6 +93,8 @@ class Connection:
         self.security = self.options.client_security()
         #: api_info of each discovered topic: what requests are sealed to and signed for
         self._api_infos: dict[str, dict[str, Any]] = {}
+        #: the security block of each of those, read once (not per call)
+        self._security_infos: dict[str, SecurityInfo | None] = {}
 
     def __enter__(self) -> Connection:
         return self
@@ -170,7 +172,7 @@ class Connection:
             return False
         if not self.settings.binary:
             return False
-        info = SecurityInfo.from_api_info(self._api_infos.get(topic))
+        info = self._security_infos.get(topic)
         return info is None or not info.encrypts
 
     def api_info(self, topic: str, *, timeout: float | None = None) -> dict[str, Any]:
@@ -193,7 +195,9 @@ class Connection:
         else:
             self._binary_topics.discard(topic)
         # a changed (unpinned, untrusted) module key is refused here, before any call
-        self.security.module_key(SecurityInfo.from_api_info(info), topic)
+        security_info = SecurityInfo.from_api_info(info)
+        self.security.module_key(security_info, topic)
+        self._security_infos[topic] = security_info
         self._api_infos[topic] = info
         return info
 
@@ -206,6 +210,7 @@ class Connection:
         check_topic(topic)
         self.security.trust[topic] = fingerprint
         self._api_infos.pop(topic, None)
+        self._security_infos.pop(topic, None)
 
     def module(self, topic: str, *, timeout: float | None = None) -> RemoteModule:
         """Discover the module served on ``topic`` and return callable stubs for it."""
@@ -254,7 +259,9 @@ class Connection:
         what = f"{request.get('func_name') or request.get('class_name') or 'request'}()"
         call = self._new_call(topic, what, timeout, on_progress=on_progress, on_log=on_log)
         props: dict[str, Any] = {Prop.MESSAGE_TYPE: MessageType.REQUEST.value}
-        info = self._api_info_for(topic)
+        api_info = self._api_info_for(topic)
+        # its security block as read at discovery (the dict itself if it was just forgotten)
+        info = None if api_info is None else self._security_infos.get(topic, api_info)
         has_attachments = attachments is not None and bool(attachments.buffers)
         if self.speaks_binary(topic):
             # raw JSON (plus attachments): a binary frame where the broker takes one

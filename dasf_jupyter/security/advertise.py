@@ -52,9 +52,12 @@ class SecurityInfo:
 
     @classmethod
     def from_api_info(cls, api_info: Any) -> SecurityInfo | None:
-        """Read the extension from api_info (dict, JSON-able model, or None); None if absent."""
-        if api_info is None:
-            return None
+        """Read the extension from api_info (dict, JSON-able model, or None); None if absent.
+
+        A :class:`SecurityInfo` (read once, kept by the caller) is returned as it is.
+        """
+        if api_info is None or isinstance(api_info, SecurityInfo):
+            return api_info
         if not isinstance(api_info, Mapping):
             dump = getattr(api_info, "model_dump", None)
             api_info = dump() if callable(dump) else getattr(api_info, "__dict__", {})
