@@ -13,7 +13,7 @@ from ..protocol import API_INFO_EXTENSION, DEFAULT_FRAGMENT_SIZE
 from ..protocol.binary import binary_enabled
 from ..protocol.body import BINARY_BODY
 from ..security import AllowList, ModuleKeyPair, SecurityMode, SecurityPolicy, replay_store
-from ..transport import auth_headers, check_subscription, check_topic
+from ..transport import Transport, auth_headers, check_subscription, check_topic
 from .dispatch import Dispatcher
 from .schema import ModuleSchema, load_members
 from .serve import ModuleServer, ServeHandle
@@ -35,6 +35,9 @@ class BackendModule:
     ``subscription``: the broker subscription to consume (default ``backend-module``).
     Replicas of a topic with the same name share the calls, each call running in one of
     them; a replica with a different name receives and runs every call as well.
+
+    ``transport=`` of the serve methods opens the sockets: real websockets unless given,
+    an in-memory broker's in tests (README, "Testing your module").
     """
 
     def __init__(
@@ -110,7 +113,13 @@ class BackendModule:
             security=self.security,
         )
 
-    def _server(self, url: str, token: str | None, headers: dict | None) -> ModuleServer:
+    def _server(
+        self,
+        url: str,
+        token: str | None,
+        headers: dict | None,
+        transport: Transport | None,
+    ) -> ModuleServer:
         server = ModuleServer(
             self.dispatcher(),
             url,
@@ -118,6 +127,7 @@ class BackendModule:
             subscription=self.subscription,
             max_workers=self.max_workers,
             queue_size=self.queue_size,
+            transport=transport,
         )
         server.connect()  # connection errors surface here, before anything runs
         server.on_stopped.append(self._forget)
@@ -125,19 +135,31 @@ class BackendModule:
             self._servers.append(server)
         return server
 
-    def serve(self, url: str, token: str | None = None, *, headers: dict | None = None) -> None:
+    def serve(
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        headers: dict | None = None,
+        transport: Transport | None = None,
+    ) -> None:
         """Serve on the broker at ``url`` until :meth:`stop` or Ctrl-C."""
-        server = self._server(url, token, headers)
+        server = self._server(url, token, headers, transport)
         try:
             server.run()
         except KeyboardInterrupt:
             log.info("interrupted; stopped serving %r", self.topic)
 
     def serve_in_background(
-        self, url: str, token: str | None = None, *, headers: dict | None = None
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        headers: dict | None = None,
+        transport: Transport | None = None,
     ) -> ServeHandle:
         """Serve in a background thread; returns once connected (or raises the error)."""
-        return ServeHandle(self._server(url, token, headers))
+        return ServeHandle(self._server(url, token, headers, transport))
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop every server of this module (for :meth:`serve` running in another thread)."""
