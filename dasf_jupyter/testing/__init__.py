@@ -14,7 +14,8 @@ of httpx's ``MockTransport``. :func:`serve_in_memory` wires a module and a clien
 """
 
 from .broker import InMemoryBroker
+from .harness import InMemoryServe, serve_in_memory
 from .sockets import MemorySocket
 from .transport import MemoryTransport
 
-__all__ = ["InMemoryBroker", "MemorySocket", "MemoryTransport"]
+__all__ = ["InMemoryBroker", "InMemoryServe", "MemorySocket", "MemoryTransport", "serve_in_memory"]

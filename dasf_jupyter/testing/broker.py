@@ -146,7 +146,7 @@ class InMemoryBroker:
                 url,
                 answer_headers,
                 on_send=self._consumer_sent,
-                on_close=lambda s: self._closed_by_client(s),
+                on_close=self._closed_by_client,
                 take=self._take,
                 max_size=max_size,
             )
