@@ -171,7 +171,8 @@ def test_an_unserved_request_is_answered_with_an_error_when_the_hold_times_out()
         producer(broker, "t").publish(_request("7"))
         reply = receive(replies)
         assert reply.properties[Prop.STATUS] == "error" and reply.request_context == "7"
-        assert "no backend module consumed topic 't' within 0.1 s" in reply.payload_bytes().decode()
+        text = reply.payload_bytes().decode()
+        assert "no backend module consumed topic 't' within 0.1 s" in text
 
 
 def test_a_request_whose_backend_is_cut_off_gets_an_orphan_error(broker):
