@@ -45,7 +45,7 @@ class ModuleServer:
     passes an in-memory broker's).
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 -- keyword-only options
         self,
         dispatcher: Dispatcher,
         url: str,

@@ -12,47 +12,32 @@ Not modelled: permissions and topic ownership, backlog bounds, Redis, the databa
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import partial
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..broker import frames
-from ..broker.inflight import (
-    InFlightRequests,
-    expired,
-    final_response_route,
-    mark_delivery,
-    route_of,
-)
-from ..errors import BrokerRefused, ConnectionLost, PayloadTooLarge, ProtocolError
-from ..protocol import MessageType
-from ..protocol.binary import BINARY_FRAMES_HEADER, BINARY_FRAMES_VERSION, binary_to_text
+from ..broker.inflight import final_response_route
+from ..errors import BrokerRefused, ConnectionLost, ProtocolError
+from ..protocol.binary import BINARY_FRAMES_HEADER, BINARY_FRAMES_VERSION
 from ..transport.base import Frame, HttpAnswer
+from .access import auth_refusal, check_reachable, header
 from .clock import Scheduler
+from .consumers import ConsumerSockets
 from .discovery import TopicRegistry
 from .hold import Held, UnservedHold
+from .publishing import read_publish, too_large
 from .routes import Route, RouteError, parse_route
 from .sockets import MemorySocket
-from .topics import MESSAGE, PROBE, Queued, Topics
+from .topics import Topics
 from .transport import MemoryTransport
 
 #: the path below which the broker's websocket routes live (``memory://<name>/ws``)
 WS_PATH = "/ws"
-
-
-@dataclass(frozen=True)
-class _Consumer:
-    topic: str
-    subscription: str
-    token: int
-    binary: bool
 
 
 class InMemoryBroker:
@@ -86,12 +71,11 @@ class InMemoryBroker:
         self._topics = Topics()
         self._registry = TopicRegistry()
         self._hold = UnservedHold(unserved_timeout)
-        self._inflight = InFlightRequests()
-        self._consumers: dict[MemorySocket, _Consumer] = {}
-        self._sockets: set[MemorySocket] = set()
-        self._unacked: dict[str, str] = {}
-        self._tokens = itertools.count(1)
         self._clock = Scheduler(f"dasf-memory-{name}")
+        self._consumers = ConsumerSockets(
+            self._lock, self._topics, self._registry, self._hold, self._clock
+        )
+        self._sockets: set[MemorySocket] = set()
         self._closed = False
 
     # -- what tests look at -----------------------------------------------------------------
@@ -108,7 +92,7 @@ class InMemoryBroker:
     def unacked(self) -> list[str]:
         """Message ids a consumer received and did not acknowledge (yet)."""
         with self._lock:
-            return list(self._unacked)
+            return self._consumers.unacked()
 
     @property
     def held(self) -> int:
@@ -119,10 +103,11 @@ class InMemoryBroker:
     def kick(self, topic: str) -> int:
         """Cut the consumer sockets of ``topic`` as a crash would; return how many."""
         with self._lock:
-            socks = [s for s, c in self._consumers.items() if c.topic == topic]
+            socks = self._consumers.of_topic(topic)
             for sock in socks:
                 sock.close_by_broker(ConnectionLost(f"connection to {sock.url} closed: kicked"))
-                self._detach(sock, "its connection was lost")
+                self._sockets.discard(sock)
+                self._consumers.detach(sock, "its connection was lost", 0.0)
         return len(socks)
 
     # -- the transport's entry points -------------------------------------------------------
@@ -132,7 +117,7 @@ class InMemoryBroker:
     ) -> MemorySocket:
         """Open a websocket to ``url`` (what :meth:`MemoryTransport.open` does)."""
         self._check_reachable(url)
-        refusal = self._auth_refusal(headers or {})
+        refusal = auth_refusal(self.token, headers or {})
         if refusal:
             raise BrokerRefused(f"HTTP 401: {refusal}", url)
         try:
@@ -141,16 +126,19 @@ class InMemoryBroker:
             raise BrokerRefused(f"HTTP {exc.status}: {exc.reason}", url) from None
         answer_headers = {BINARY_FRAMES_HEADER: BINARY_FRAMES_VERSION}
         if route.kind == "consume":
-            binary = _header(headers or {}, BINARY_FRAMES_HEADER) == BINARY_FRAMES_VERSION
+            binary = header(headers or {}, BINARY_FRAMES_HEADER) == BINARY_FRAMES_VERSION
             sock = MemorySocket(
                 url,
                 answer_headers,
                 on_send=self._consumer_sent,
                 on_close=self._closed_by_client,
-                take=self._take,
+                take=self._consumers.take,
                 max_size=max_size,
             )
-            self._attach(sock, route, binary)
+            with self._lock:
+                self._check_reachable(url)
+                self._sockets.add(sock)
+                self._consumers.attach(sock, route.topic, route.subscription, binary)
             return sock
         on_send = self._status_reply if route.kind == "status" else partial(self._publish, route)
         sock = MemorySocket(
@@ -168,97 +156,22 @@ class InMemoryBroker:
     def http_get(self, url: str, headers: Mapping[str, str] | None = None) -> HttpAnswer:
         """Answer a GET on the broker's HTTP API (``/api/topics/`` and ``/api/topics/<t>/``)."""
         self._check_reachable(url)
-        refusal = self._auth_refusal(headers or {})
+        refusal = auth_refusal(self.token, headers or {})
         if refusal:
             return HttpAnswer(401, json.dumps({"detail": refusal}).encode("utf-8"))
         with self._lock:
             return self._registry.answer(url, self._topics.subscriptions)
 
-    # -- sockets ----------------------------------------------------------------------------
-
-    def _attach(self, sock: MemorySocket, route: Route, binary: bool) -> None:
-        topic = route.topic
-        with self._lock:
-            self._check_reachable(sock.url)
-            self._sockets.add(sock)
-            self._consumers[sock] = _Consumer(
-                topic, route.subscription, next(self._tokens), binary
-            )
-            self._topics.attach(topic, route.subscription, sock)
-            self._registry.seen(topic)
-            if not self._registry.is_response_topic(topic, self._topics.subscriptions):
-                for kind in (MessageType.PING, MessageType.API_INFO):
-                    sock.deliver((PROBE, frames.probe_text(kind.value), None))
-                self._registry.pinged(topic)
-            for item in self._hold.release(topic):
-                self._topics.route(topic, item.delivery, item.message_id)
-
-    def _take(self, sock: MemorySocket, item: Queued) -> Frame | None:
-        """The frame a consumer receives for a queued item (None: dropped as expired)."""
-        kind, message, message_id = item
-        with self._lock:
-            consumer = self._consumers.get(sock)
-            if kind == MESSAGE and consumer is not None:
-                if expired(message):
-                    return None  # its caller has given up: it never runs late
-                route = route_of(message)
-                if route is not None:
-                    self._inflight.delivered(consumer.token, consumer.topic, route)
-                if message_id:
-                    self._unacked[message_id] = consumer.topic
-        if isinstance(message, bytes) and not (consumer and consumer.binary):
-            return binary_to_text(message)
-        return str(message) if isinstance(message, str) else bytes(message)
-
-    def _consumer_sent(self, sock: MemorySocket, frame: Frame) -> None:
-        """A consumer's ack ``{"messageId": ...}``; anything else is ignored, as ours does."""
-        if self._too_big(sock, frame):
-            return
-        try:
-            obj = json.loads(frame)
-        except (ValueError, RecursionError):
-            return
-        if isinstance(obj, dict) and isinstance(obj.get("messageId"), str):
-            with self._lock:
-                self._unacked.pop(obj["messageId"], None)
-
     def _closed_by_client(self, sock: MemorySocket) -> None:
         grace = self.orphan_grace
         with self._lock:
             self._sockets.discard(sock)
-            self._detach(sock, f"it closed its connection and sent no answer within {grace:g} s")
+            why = f"it closed its connection and sent no answer within {grace:g} s"
+            self._consumers.detach(sock, why, None if self._closed else grace)
 
-    def _detach(self, sock: MemorySocket, why: str) -> None:
-        """Forget a consumer socket: requeue what it did not receive, answer its orphans."""
-        consumer = self._consumers.pop(sock, None)
-        self._sockets.discard(sock)
-        if consumer is None:
-            return
-        sub = self._topics.detach(consumer.topic, consumer.subscription, sock)
-        left = [(m, mid) for kind, m, mid in sock.drain() if kind == MESSAGE]
-        lost = [m for m, mid in left if sub is None or not Topics.deliver(sub, m, mid)]
-        answered: set[tuple[str, str]] = set()
-        for message in lost:
-            route = route_of(message)
-            if route is not None and route not in answered:  # fragments: one answer
-                answered.add(route)
-                why_lost = "the request was still queued in the broker"
-                text = frames.orphan_error_text(consumer.topic, route[1], why_lost, False)
-                self._topics.route(route[0], text, None)
-        if not self._topics.subscriptions(consumer.topic):
-            self._registry.offline(consumer.topic)
-        if self._closed:
-            return
-        if sock.closed_by_client:
-            self._clock.call_later(self.orphan_grace, partial(self._answer_orphans, consumer, why))
-        else:
-            self._answer_orphans(consumer, why)
-
-    def _answer_orphans(self, consumer: _Consumer, why: str) -> None:
-        with self._lock:
-            for topic, (response_topic, context) in self._inflight.take(consumer.token):
-                text = frames.orphan_error_text(topic, context, why)
-                self._topics.route(response_topic, text, None)
+    def _consumer_sent(self, sock: MemorySocket, frame: Frame) -> None:
+        if not self._too_big(sock, frame):
+            self._consumers.acked(frame)
 
     # -- publishing -------------------------------------------------------------------------
 
@@ -266,16 +179,11 @@ class InMemoryBroker:
         """Route one publish frame and answer it with an ack, as our broker's Publisher does."""
         if self._too_big(sock, frame):
             return
-        topic = route.topic
-        try:
-            parsed = frames.parse_any_publish(frame)
-            context = parsed.get("context")
-            message_id = parsed.get("messageId") or frames.new_message_id()
-            delivery = frames.delivery_of(frame, parsed, message_id, frames.now_iso())
-        except ProtocolError as exc:
-            sock.deliver(frames.ack_text(str(exc), None, frames.context_of(frame), None))
+        publish = read_publish(frame)
+        if isinstance(publish, str):
+            sock.deliver(publish)
             return
-        delivery = mark_delivery(delivery, parsed)
+        topic, parsed = route.topic, publish.frame
         with self._lock:
             response_topic = frames.response_topic_of(parsed)
             if response_topic is not None:
@@ -284,11 +192,11 @@ class InMemoryBroker:
             self.published.append((topic, frames.properties_of(parsed)))
             answered = final_response_route(parsed, topic)
             if answered is not None:
-                self._inflight.answered(answered)
-            consumers = self._topics.route(topic, delivery, message_id)
+                self._consumers.answered(answered)
+            consumers = self._topics.route(topic, publish.delivery, publish.message_id)
             if consumers == 0 and frames.expects_reply(parsed) and not frames.no_hold(parsed):
-                self._hold_request(topic, Held(parsed, delivery, message_id))
-        sock.deliver(frames.ack_text("ok", message_id, context, consumers))
+                self._hold_request(topic, Held(parsed, publish.delivery, publish.message_id))
+        sock.deliver(frames.ack_text("ok", publish.message_id, publish.context, consumers))
 
     def _hold_request(self, topic: str, item: Held) -> None:
         if self._hold.hold(topic, item):
@@ -322,39 +230,18 @@ class InMemoryBroker:
         sock.deliver(frames.ack_text(refusal or "ok", message_id, parsed.get("context"), 0))
 
     def _too_big(self, sock: MemorySocket, frame: Frame) -> bool:
-        """Close ``sock`` with close code 1009's error if ``frame`` is over the size limit."""
+        """Close ``sock`` as with close code 1009 if ``frame`` is over the size limit."""
         if len(frame) <= self.max_message_size:
             return False
-        sock.close_by_broker(
-            PayloadTooLarge(
-                f"the broker at {self.url} refused a message over its size limit "
-                f"({len(frame)} > {self.max_message_size} bytes); send smaller fragments "
-                "(fragment_size=) or raise the broker's --max-message-size"
-            )
-        )
+        sock.close_by_broker(too_large(self.url, len(frame), self.max_message_size))
         with self._lock:
-            self._detach(sock, "its connection was lost, close code 1009")
+            self._sockets.discard(sock)
+            grace = None if self._closed else 0.0
+            self._consumers.detach(sock, "its connection was lost, close code 1009", grace)
         return True
 
-    # -- reachability and lifetime ----------------------------------------------------------
-
     def _check_reachable(self, url: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("memory", "http", "https") or parts.netloc != self.name:
-            raise ConnectionLost(f"cannot connect to {url}: this in-memory broker is {self.url}")
-        if self._closed:
-            raise ConnectionLost(f"cannot connect to {url}: the in-memory broker is closed")
-
-    def _auth_refusal(self, headers: Mapping[str, str]) -> str | None:
-        if self.token is None:
-            return None
-        given = _header(headers, "Authorization")
-        if not given:
-            return "this broker needs a token: pass token=..."
-        scheme, _, key = given.partition(" ")
-        if scheme.lower() not in ("token", "bearer") or key.strip() != self.token:
-            return "invalid token"
-        return None
+        check_reachable(url, self.name, self.url, self._closed)
 
     def close(self) -> None:
         """Close every socket (clients see ConnectionLost) and answer held requests."""
@@ -367,7 +254,8 @@ class InMemoryBroker:
             self._closed = True
             socks = list(self._sockets)
             self._sockets.clear()
-            self._consumers.clear()
+            for sock in socks:
+                self._consumers.detach(sock, "the broker closed", None)
         self._clock.stop()
         for sock in socks:
             sock.close_by_broker(ConnectionLost(f"connection to {sock.url} closed: broker closed"))
@@ -385,9 +273,3 @@ class InMemoryBroker:
 
     def __repr__(self) -> str:
         return f"<InMemoryBroker {self.url}{' closed' if self._closed else ''}>"
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header's value, whatever the case of its name."""
-    lowered = name.lower()
-    return next((v for k, v in headers.items() if k.lower() == lowered), None)
