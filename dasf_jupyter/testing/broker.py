@@ -23,6 +23,7 @@ from typing import Any
 from ..broker import frames
 from ..broker.inflight import final_response_route
 from ..errors import BrokerRefused, ConnectionLost, ProtocolError
+from ..protocol import STATUS_PING_TOPIC
 from ..protocol.binary import BINARY_FRAMES_HEADER, BINARY_FRAMES_VERSION
 from ..transport.base import Frame, HttpAnswer
 from .access import auth_refusal, check_reachable, header
@@ -63,7 +64,7 @@ class InMemoryBroker:
         self.token = token
         self.orphan_grace = orphan_grace
         self.max_message_size = max_message_size
-        #: ``(topic, properties)`` of the latest accepted publishes, oldest first
+        #: ``(topic, properties)`` of the latest publishes (probe replies too), oldest first
         self.published: deque[tuple[str, dict[str, Any]]] = deque(maxlen=10_000)
         #: the :class:`~dasf_jupyter.transport.base.Transport` that reaches this broker
         self.transport = MemoryTransport(self)
@@ -76,6 +77,7 @@ class InMemoryBroker:
             self._lock, self._topics, self._registry, self._hold, self._clock
         )
         self._sockets: set[MemorySocket] = set()
+        self._refusals: dict[str, str] = {}
         self._closed = False
 
     # -- what tests look at -----------------------------------------------------------------
@@ -109,6 +111,17 @@ class InMemoryBroker:
                 self._sockets.discard(sock)
                 self._consumers.detach(sock, "its connection was lost", 0.0)
         return len(socks)
+
+    def refuse(self, topic: str, reason: str | None) -> None:
+        """Refuse every publish to ``topic`` with ``reason`` in the ack (None: accept again).
+
+        What our broker does for a token that may not publish there.
+        """
+        with self._lock:
+            if reason is None:
+                self._refusals.pop(topic, None)
+            else:
+                self._refusals[topic] = reason
 
     # -- the transport's entry points -------------------------------------------------------
 
@@ -185,6 +198,10 @@ class InMemoryBroker:
             return
         topic, parsed = route.topic, publish.frame
         with self._lock:
+            refusal = self._refusals.get(topic)
+            if refusal is not None:
+                sock.deliver(frames.ack_text(refusal, None, publish.context, None))
+                return
             response_topic = frames.response_topic_of(parsed)
             if response_topic is not None:
                 self._registry.response_topics.add(response_topic)
@@ -226,6 +243,7 @@ class InMemoryBroker:
             return
         with self._lock:
             refusal = self._registry.record_reply(frames.properties_of(parsed))
+            self.published.append((STATUS_PING_TOPIC, frames.properties_of(parsed)))
         message_id = parsed.get("messageId") or frames.new_message_id()
         sock.deliver(frames.ack_text(refusal or "ok", message_id, parsed.get("context"), 0))
 

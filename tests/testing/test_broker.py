@@ -233,3 +233,12 @@ def test_a_broker_with_a_token_refuses_sockets_and_requests_without_it():
         assert broker.transport.get("memory://dasf/api/topics/").status == 401
         sock = broker.transport.open(f"{broker.url}/t", {"Authorization": "Token s3cret"})
         sock.close()
+
+
+def test_a_refused_topic_acks_publishes_with_the_reason_until_accepted_again(broker):
+    sock = producer(broker, "t")
+    broker.refuse("t", "User is not allowed to publish to this topic")
+    with pytest.raises(BrokerRefused, match="not allowed"):
+        sock.publish(_log("x"), timeout=1)
+    broker.refuse("t", None)
+    assert sock.publish(_log("x"), timeout=1).ok
