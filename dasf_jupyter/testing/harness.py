@@ -48,8 +48,8 @@ def serve_in_memory(
     ``module``: a :class:`~dasf_jupyter.backend.BackendModule` (served on its own topic), or
     functions and classes served on ``topic``. ``connect_options`` go to
     :func:`dasf_jupyter.client.connect` (``timeout=``, ``token=`` …); keys the client pins go
-    to a temporary file unless ``known_modules`` is given. Without ``broker`` a fresh one
-    is made and closed on exit.
+    to a temporary file unless ``known_modules`` or ``security`` is given. Without ``broker``
+    a fresh one is made and closed on exit.
     """
     from ..backend import BackendModule
     from ..client import connect
@@ -61,7 +61,8 @@ def serve_in_memory(
     broker = broker or InMemoryBroker()
     token = connect_options.get("token")
     with tempfile.TemporaryDirectory(prefix="dasf-memory-") as scratch:
-        connect_options.setdefault("known_modules", Path(scratch) / "known_modules.json")
+        if "security" not in connect_options:  # keys pinned in this test stay in it
+            connect_options.setdefault("known_modules", Path(scratch) / "known_modules.json")
         try:
             handle = module.serve_in_background(broker.url, token, transport=broker.transport)
             try:
