@@ -15,6 +15,7 @@ import json
 import threading
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from ..broker import frames
 from ..broker.inflight import InFlightRequests, Route, expired, route_of
@@ -129,7 +130,7 @@ class ConsumerSockets:
         else:
             self._answer_orphans(consumer, why)
 
-    def _answer_undelivered(self, topic: str, lost: list) -> None:
+    def _answer_undelivered(self, topic: str, lost: list[Any]) -> None:
         """Requests queued for a subscription that vanished: they never ran."""
         answered: set[Route] = set()
         for message in lost:

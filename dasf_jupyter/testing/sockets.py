@@ -20,7 +20,7 @@ Take = Callable[["MemorySocket", Any], "Frame | None"]
 
 
 def _as_frame(_sock: MemorySocket, item: Any) -> Frame | None:
-    return item
+    return item if isinstance(item, (str, bytes)) else None
 
 
 class MemorySocket:
