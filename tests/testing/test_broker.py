@@ -242,3 +242,11 @@ def test_a_refused_topic_acks_publishes_with_the_reason_until_accepted_again(bro
         sock.publish(_log("x"), timeout=1)
     broker.refuse("t", None)
     assert sock.publish(_log("x"), timeout=1).ok
+
+
+def test_a_request_past_its_deadline_is_dropped_undelivered(broker):
+    backend = consumer(broker, "t")
+    sock = producer(broker, "t")
+    sock.publish(_request("late", **{Prop.TTL: "0"}))  # its caller gives up at once
+    sock.publish(_request("fine", **{Prop.TTL: "60"}))
+    assert receive(backend).request_context == "fine"
