@@ -17,7 +17,6 @@ import threading
 from collections import deque
 from collections.abc import Mapping
 from functools import partial
-from types import TracebackType
 from typing import Any
 
 from ..broker import frames
@@ -281,12 +280,7 @@ class InMemoryBroker:
     def __enter__(self) -> InMemoryBroker:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def __repr__(self) -> str:
