@@ -19,15 +19,20 @@ from .oversize import DrainingWebSocketProtocol
 
 #: key of a ``websocket.send`` event: the frame may wait for the next write of its socket
 DEFER = "dasf.defer"
+#: bytes of deferred frames after which they are written at once: a consumer that does not
+#: read still blocks its pump (transport flow control), and the hub keeps what it did not take
+COALESCE_LIMIT = 64 * 1024
 
 
 class CoalescingWebSocketProtocol(DrainingWebSocketProtocol):
     """uvicorn's websockets protocol (draining oversized messages) with coalesced writes."""
 
     _flush_pending = False
+    _deferred = 0  # bytes encoded and not written yet
 
     async def send(self, message: Any) -> None:
         if not message.get(DEFER) or not self._open_for_data(message):
+            self._deferred = 0
             await super().send(message)  # writes what is pending before its own frame
             return
         await self.writable.wait()
@@ -35,13 +40,17 @@ class CoalescingWebSocketProtocol(DrainingWebSocketProtocol):
             raise ClientDisconnected()
         try:
             data = message.get("bytes")
-            if data is not None:
-                self.conn.send_binary(data)
+            if data is None:
+                data = message["text"].encode()
+                self.conn.send_text(data)
             else:
-                self.conn.send_text(message["text"].encode())
+                self.conn.send_binary(data)
         except InvalidState:
             raise ClientDisconnected() from None
-        if not self._flush_pending:
+        self._deferred += len(data)
+        if self._deferred >= COALESCE_LIMIT:
+            self._flush()
+        elif not self._flush_pending:
             self._flush_pending = True
             self.loop.call_soon(self._flush)
 
@@ -56,6 +65,7 @@ class CoalescingWebSocketProtocol(DrainingWebSocketProtocol):
 
     def _flush(self) -> None:
         self._flush_pending = False
+        self._deferred = 0
         if self.transport.is_closing():
             return
         output = self.conn.data_to_send()
