@@ -19,7 +19,7 @@ from ..errors import ProtocolError
 from ..protocol.binary import BINARY_FRAMES_HEADER, BINARY_FRAMES_VERSION, binary_to_text
 from . import frames
 from .auth import AuthRefused, authenticate_key, find_token_key
-from .coalescing import DEFER
+from .coalescing import COALESCE_LIMIT, DEFER
 from .hub import Message, Receiver
 from .inflight import route_of
 from .models import hash_token_key, topic_name_error
@@ -193,9 +193,11 @@ class ProducerSocket(_BrokerSocket):
                 frames.context_of(text),
                 None,
             )
-        # deferred: the delivery this publish woke goes first, and the acks of a burst of
-        # publishes leave in one write (broker/coalescing.py)
-        await self.base_send({"type": "websocket.send", "text": ack, DEFER: True})
+        # a small message's ack is deferred: the delivery it woke goes first and the acks of
+        # a burst leave in one write (broker/coalescing.py). A large one's is sent at once:
+        # behind the write of a large delivery it halved the rate of 50 MB transfers
+        small = len(text) < COALESCE_LIMIT
+        await self.base_send({"type": "websocket.send", "text": ack, DEFER: small})
 
 
 class StatusPingSocket(_BrokerSocket):
