@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from ..errors import ProtocolError
 from ..protocol.binary import BINARY_FRAMES_HEADER, BINARY_FRAMES_VERSION, binary_to_text
+from ..protocol.capabilities import CONSUMER_ACKS_HEADER, NO_CONSUMER_ACKS
 from . import frames
 from .auth import AuthRefused, authenticate_key, find_token_key
 from .coalescing import COALESCE_LIMIT, DEFER
@@ -37,6 +38,8 @@ _PROBE_SEND_TIMEOUT = 10.0
 _socket_tokens = itertools.count(1)
 #: handshake header of binary frames (docs/binary-frames.md), as ASGI bytes
 _BINARY_FRAMES = (BINARY_FRAMES_HEADER.encode("ascii"), BINARY_FRAMES_VERSION.encode("ascii"))
+#: consumer acks are ignored (delivery is at most once): peers need not send them
+_NO_ACKS = (CONSUMER_ACKS_HEADER.encode("ascii"), NO_CONSUMER_ACKS.encode("ascii"))
 
 
 def wants_binary(scope: dict[str, Any]) -> bool:
@@ -79,8 +82,8 @@ class _BrokerSocket(AsyncWebsocketConsumer):
     accepted = False
 
     async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
-        """Accept the handshake; every socket announces that it takes binary frames."""
-        await super().accept(subprotocol, [*(headers or ()), _BINARY_FRAMES])
+        """Accept the handshake; every socket announces binary frames and no consumer acks."""
+        await super().accept(subprotocol, [*(headers or ()), _BINARY_FRAMES, _NO_ACKS])
         self.accepted = True
 
     async def websocket_connect(self, message: dict) -> None:
