@@ -24,6 +24,7 @@ from ..broker.inflight import final_response_route
 from ..errors import BrokerRefused, ConnectionLost, ProtocolError
 from ..protocol import STATUS_PING_TOPIC
 from ..protocol.binary import BINARY_FRAMES_HEADER, BINARY_FRAMES_VERSION
+from ..protocol.capabilities import CONSUMER_ACKS_HEADER, NO_CONSUMER_ACKS
 from ..transport.base import Frame, HttpAnswer
 from .access import auth_refusal, check_reachable, header
 from .clock import Scheduler
@@ -46,6 +47,9 @@ class InMemoryBroker:
     ``token``: if set, every socket and HTTP request must carry ``Authorization: Token
     <token>``. ``unserved_timeout`` and ``orphan_grace`` are our broker's
     ``DASF_UNSERVED_TIMEOUT`` and ``DASF_ORPHAN_GRACE``; ``max_message_size`` its frame limit.
+    With ``consumer_acks=False`` it announces ``x-dasf-consumer-acks: none`` as our broker
+    does, and consumers stop acking; by default it asks for acks, so :meth:`unacked` can
+    show what a consumer did not acknowledge.
     """
 
     def __init__(
@@ -56,6 +60,7 @@ class InMemoryBroker:
         unserved_timeout: float = 30.0,
         orphan_grace: float = 30.0,
         max_message_size: int = 64 << 20,
+        consumer_acks: bool = True,
     ) -> None:
         self.name = name
         #: the broker's base URL, e.g. ``memory://dasf/ws``
@@ -63,6 +68,9 @@ class InMemoryBroker:
         self.token = token
         self.orphan_grace = orphan_grace
         self.max_message_size = max_message_size
+        self._answer_headers = {BINARY_FRAMES_HEADER: BINARY_FRAMES_VERSION}
+        if not consumer_acks:
+            self._answer_headers[CONSUMER_ACKS_HEADER] = NO_CONSUMER_ACKS
         #: ``(topic, properties)`` of the latest publishes (probe replies too), oldest first
         self.published: deque[tuple[str, dict[str, Any]]] = deque(maxlen=10_000)
         #: the :class:`~dasf_jupyter.transport.base.Transport` that reaches this broker
@@ -136,7 +144,7 @@ class InMemoryBroker:
             route = parse_route(url, WS_PATH)
         except RouteError as exc:
             raise BrokerRefused(f"HTTP {exc.status}: {exc.reason}", url) from None
-        answer_headers = {BINARY_FRAMES_HEADER: BINARY_FRAMES_VERSION}
+        answer_headers = self._answer_headers
         if route.kind == "consume":
             binary = header(headers or {}, BINARY_FRAMES_HEADER) == BINARY_FRAMES_VERSION
             sock = MemorySocket(

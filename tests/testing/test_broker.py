@@ -66,6 +66,15 @@ def test_a_delivery_is_unacked_until_the_consumer_acks_it(broker):
     assert broker.unacked() == []
 
 
+def test_a_broker_without_consumer_acks_says_so_and_consumers_do_not_ack():
+    with InMemoryBroker(consumer_acks=False) as broker:
+        sub = consumer(broker, "t")
+        assert not sub.auto_ack  # the handshake said x-dasf-consumer-acks: none
+        producer(broker, "t").publish(_log("x"))
+        receive(sub)
+        assert len(broker.unacked()) == 1
+
+
 def test_receiving_times_out_with_timeout_error(broker):
     sub = consumer(broker, "t")
     receive_probes = [sub.receive(timeout=1) for _ in range(2)]  # ping and api_info
