@@ -40,7 +40,7 @@ class BackendModule:
     an in-memory broker's in tests (README, "Testing your module").
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 (keyword-only, one per `dasf serve` option)
         self,
         topic: str,
         members: Sequence[Callable | type] | None = None,
@@ -64,7 +64,12 @@ class BackendModule:
         if redis_url is None and settings is not None:
             redis_url = settings.redis_url or None
         self.security = make_policy(
-            self.topic, security, key_path, allow_list, require_auth, redis_url
+            self.topic,
+            security,
+            key_path=key_path,
+            allow_list=allow_list,
+            require_auth=require_auth,
+            redis_url=redis_url,
         )
         self.schema = ModuleSchema(topic, list(members or []), description)
         self.max_workers = max_workers
@@ -192,6 +197,7 @@ class BackendModule:
 def make_policy(
     topic: str,
     security: SecurityPolicy | SecurityMode | str,
+    *,
     key_path: str | Path | None = None,
     allow_list: AllowList | str | Path | None = None,
     require_auth: bool = False,
