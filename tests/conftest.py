@@ -7,7 +7,11 @@ import socket
 
 import pytest
 
-pytest_plugins = ["tests.brokerfixtures", "tests.refbroker.fixtures"]
+pytest_plugins = [
+    "tests.brokerfixtures",
+    "tests.memoryfixtures",
+    "tests.refbroker.fixtures",
+]
 
 REQUIRE_SERVICES = os.environ.get("DASF_REQUIRE_SERVICES") == "1"
 

@@ -12,7 +12,7 @@ from typing import Any
 from ..protocol import API_INFO_EXTENSION, DEFAULT_FRAGMENT_SIZE
 from ..protocol.body import BINARY_BODY
 from ..security import AllowList, ModuleKeyPair, SecurityMode, SecurityPolicy, replay_store
-from ..transport import auth_headers, check_subscription, check_topic
+from ..transport import Transport, auth_headers, check_subscription, check_topic
 from .config import ModuleSettings, module_settings, replay_redis_url
 from .dispatch import Dispatcher
 from .schema import ModuleSchema, load_members
@@ -35,9 +35,12 @@ class BackendModule:
     ``subscription``: the broker subscription to consume (default ``backend-module``).
     Replicas of a topic with the same name share the calls, each call running in one of
     them; a replica with a different name receives and runs every call as well.
+
+    ``transport=`` of the serve methods opens the sockets: real websockets unless given,
+    an in-memory broker's in tests (README, "Testing your module").
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 (keyword-only, one per `dasf serve` option)
         self,
         topic: str,
         members: Sequence[Callable | type] | None = None,
@@ -61,7 +64,12 @@ class BackendModule:
         if redis_url is None and settings is not None:
             redis_url = settings.redis_url or None
         self.security = make_policy(
-            self.topic, security, key_path, allow_list, require_auth, redis_url
+            self.topic,
+            security,
+            key_path=key_path,
+            allow_list=allow_list,
+            require_auth=require_auth,
+            redis_url=redis_url,
         )
         self.schema = ModuleSchema(topic, list(members or []), description)
         self.max_workers = max_workers
@@ -120,7 +128,13 @@ class BackendModule:
             fragment_limits=self.settings.fragment_limits(),
         )
 
-    def _server(self, url: str, token: str | None, headers: dict | None) -> ModuleServer:
+    def _server(
+        self,
+        url: str,
+        token: str | None,
+        headers: dict | None,
+        transport: Transport | None,
+    ) -> ModuleServer:
         server = ModuleServer(
             self.dispatcher(),
             url,
@@ -128,6 +142,7 @@ class BackendModule:
             subscription=self.subscription,
             max_workers=self.max_workers,
             queue_size=self.queue_size,
+            transport=transport,
         )
         server.connect()  # connection errors surface here, before anything runs
         server.on_stopped.append(self._forget)
@@ -135,19 +150,31 @@ class BackendModule:
             self._servers.append(server)
         return server
 
-    def serve(self, url: str, token: str | None = None, *, headers: dict | None = None) -> None:
+    def serve(
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        headers: dict | None = None,
+        transport: Transport | None = None,
+    ) -> None:
         """Serve on the broker at ``url`` until :meth:`stop` or Ctrl-C."""
-        server = self._server(url, token, headers)
+        server = self._server(url, token, headers, transport)
         try:
             server.run()
         except KeyboardInterrupt:
             log.info("interrupted; stopped serving %r", self.topic)
 
     def serve_in_background(
-        self, url: str, token: str | None = None, *, headers: dict | None = None
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        headers: dict | None = None,
+        transport: Transport | None = None,
     ) -> ServeHandle:
         """Serve in a background thread; returns once connected (or raises the error)."""
-        return ServeHandle(self._server(url, token, headers))
+        return ServeHandle(self._server(url, token, headers, transport))
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop every server of this module (for :meth:`serve` running in another thread)."""
@@ -170,6 +197,7 @@ class BackendModule:
 def make_policy(
     topic: str,
     security: SecurityPolicy | SecurityMode | str,
+    *,
     key_path: str | Path | None = None,
     allow_list: AllowList | str | Path | None = None,
     require_auth: bool = False,

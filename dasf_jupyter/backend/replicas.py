@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import urllib.error
 import urllib.parse
-import urllib.request
 
-from ..transport import BrokerUrl
+from ..errors import DasfError
+from ..transport import WEBSOCKETS, BrokerUrl, Transport
 
 log = logging.getLogger(__name__)
 
@@ -23,22 +22,31 @@ log = logging.getLogger(__name__)
 CHECK_TIMEOUT = 10.0
 
 
-def subscriptions_of(broker: BrokerUrl, headers: dict[str, str], topic: str) -> int | None:
+def subscriptions_of(
+    broker: BrokerUrl, headers: dict[str, str], topic: str, transport: Transport = WEBSOCKETS
+) -> int | None:
     """The number of subscriptions the broker reports for ``topic``; None if it cannot say."""
     url = f"{broker.http_base}/api/topics/{urllib.parse.quote(topic, safe='')}/"
-    request = urllib.request.Request(url, headers={"Accept": "application/json", **headers})
     try:
-        with urllib.request.urlopen(request, timeout=CHECK_TIMEOUT) as answer:  # noqa: S310
-            data = json.loads(answer.read(1 << 20))
-    except (urllib.error.URLError, OSError, ValueError):
+        answer = transport.get(
+            url, {"Accept": "application/json", **headers}, timeout=CHECK_TIMEOUT
+        )
+        data = json.loads(answer.body[: 1 << 20]) if answer.status == 200 else None
+    except (DasfError, OSError, ValueError):
         return None
     count = data.get("subscriptions") if isinstance(data, dict) else None
     return count if isinstance(count, int) and not isinstance(count, bool) else None
 
 
-def warn_if_split(broker: BrokerUrl, headers: dict[str, str], topic: str, own: str) -> None:
+def warn_if_split(
+    broker: BrokerUrl,
+    headers: dict[str, str],
+    topic: str,
+    own: str,
+    transport: Transport = WEBSOCKETS,
+) -> None:
     """Log a warning if ``topic`` has another subscription besides ``own``."""
-    count = subscriptions_of(broker, headers, topic)
+    count = subscriptions_of(broker, headers, topic, transport)
     if count is not None and count > 1:
         log.warning(
             "topic %r has %d subscriptions on the broker: every request will run once per "
@@ -50,11 +58,17 @@ def warn_if_split(broker: BrokerUrl, headers: dict[str, str], topic: str, own: s
         )
 
 
-def check_in_background(broker: BrokerUrl, headers: dict[str, str], topic: str, own: str) -> None:
+def check_in_background(
+    broker: BrokerUrl,
+    headers: dict[str, str],
+    topic: str,
+    own: str,
+    transport: Transport = WEBSOCKETS,
+) -> None:
     """Run :func:`warn_if_split` in a daemon thread (serving never waits for it)."""
     threading.Thread(
         target=warn_if_split,
-        args=(broker, dict(headers), topic, own),
+        args=(broker, dict(headers), topic, own, transport),
         name="dasf-subscription-check",
         daemon=True,
     ).start()

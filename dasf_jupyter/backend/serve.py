@@ -11,7 +11,7 @@ from types import TracebackType
 
 from ..errors import BrokerError, ConnectionLost, DasfError, ProtocolError
 from ..protocol.deadline import ttl_of
-from ..transport import BrokerUrl, ConsumerSocket, ProducerPool
+from ..transport import WEBSOCKETS, BrokerUrl, ConsumerSocket, ProducerPool, Transport
 from .dispatch import SHUTDOWN_MESSAGE, Dispatcher, Job, Outgoing
 from .pool import WorkerPool
 from .replicas import check_in_background
@@ -39,9 +39,13 @@ DEFAULT_SUBSCRIPTION = "backend-module"
 
 
 class ModuleServer:
-    """Serves one dispatcher on one broker until :meth:`stop`."""
+    """Serves one dispatcher on one broker until :meth:`stop`.
 
-    def __init__(
+    ``transport`` opens its sockets (default: real websockets; :mod:`dasf_jupyter.testing`
+    passes an in-memory broker's).
+    """
+
+    def __init__(  # noqa: PLR0913 -- keyword-only options
         self,
         dispatcher: Dispatcher,
         url: str,
@@ -52,8 +56,10 @@ class ModuleServer:
         queue_size: int | None = None,
         producer_keep_alive: float = PRODUCER_KEEP_ALIVE,
         max_backoff: float = MAX_BACKOFF,
+        transport: Transport | None = None,
     ) -> None:
         self.dispatcher = dispatcher
+        self.transport = transport or WEBSOCKETS
         self.topic = dispatcher.topic
         self.url = url
         self.broker = BrokerUrl.parse(url)
@@ -64,7 +70,10 @@ class ModuleServer:
         self.max_backoff = max_backoff
         self.workers = WorkerPool(max_workers, queue_size)
         self.producers = ProducerPool(
-            self.broker.producer, self.headers, max_sockets=MAX_REPLY_SOCKETS
+            self.broker.producer,
+            self.headers,
+            max_sockets=MAX_REPLY_SOCKETS,
+            transport=self.transport,
         )
         self._queued_replies = 0
         #: probe answers and refusals dropped because too many were waiting
@@ -83,7 +92,9 @@ class ModuleServer:
 
     def connect(self) -> None:
         """Open the consumer socket (raises the connection error)."""
-        consumer = ConsumerSocket(self.consumer_url, self.headers, binary=True)
+        consumer = ConsumerSocket(
+            self.consumer_url, self.headers, binary=True, transport=self.transport
+        )
         with self._lock:
             if self._stopping.is_set():
                 consumer.close()
@@ -92,7 +103,9 @@ class ModuleServer:
         log.info(
             "serving topic %r on %s (subscription %s)", self.topic, self.url, self.subscription
         )
-        check_in_background(self.broker, self.headers, self.topic, self.subscription)
+        check_in_background(
+            self.broker, self.headers, self.topic, self.subscription, self.transport
+        )
 
     def run(self) -> None:
         """Receive and dispatch until :meth:`stop`; reconnects when the broker goes away."""

@@ -30,7 +30,8 @@ class BrokerUrl:
     def parse(cls, url: str) -> BrokerUrl:
         parts = urlsplit(url.strip())
         scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
-        if scheme not in ("ws", "wss") or not parts.netloc:
+        # memory: an in-memory broker of dasf_jupyter.testing (reached through its transport)
+        if scheme not in ("ws", "wss", "memory") or not parts.netloc:
             raise ValueError(f"not a websocket URL: {url!r} (expected ws://host:port/ws)")
         segments = [s for s in parts.path.split("/") if s]
         if "v2" in segments:
@@ -51,7 +52,8 @@ class BrokerUrl:
     @property
     def http_base(self) -> str:
         """``http(s)://host:port`` — where the broker's HTTP API lives."""
-        return urlunsplit(("https" if self.scheme == "wss" else "http", self.netloc, "", "", ""))
+        scheme = {"wss": "https", "memory": "memory"}.get(self.scheme, "http")
+        return urlunsplit((scheme, self.netloc, "", "", ""))
 
     def producer(self, topic: str) -> str:
         check_topic(topic)

@@ -1,6 +1,8 @@
-"""A served BackendModule over real websockets, driven with raw producer/consumer frames.
+"""A served BackendModule driven with raw producer/consumer frames.
 
-Every test runs against our broker and against dasf-broker-django (the reference).
+Every test runs on the in-memory broker (dasf_jupyter.testing: our broker's wire protocol,
+no sockets) and over real websockets against dasf-broker-django (the reference). Our own
+broker serves modules over websockets in tests/client, tests/reliability and tests/interop.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import random
 import string
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -19,7 +22,7 @@ from deprogressapi import ProgressReport
 
 from dasf_jupyter.backend import BackendModule, ProgressReporter
 from dasf_jupyter.protocol import Envelope, FragmentAssembler, encode_json_payload, fragment_index
-from dasf_jupyter.transport import BrokerUrl, ConsumerSocket, ProducerSocket
+from dasf_jupyter.transport import BrokerUrl, ConsumerSocket, ProducerSocket, Transport
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -91,12 +94,14 @@ def new_topic() -> str:
 class RawCaller:
     """A minimal DASF client from transport sockets: publish requests, collect replies."""
 
-    def __init__(self, url: str, topic: str) -> None:
+    def __init__(self, url: str, topic: str, transport: Transport | None = None) -> None:
         broker = BrokerUrl.parse(url)
         self.topic = topic
         self.response_topic = f"{topic}_{letters()}"
-        self.consumer = ConsumerSocket(broker.consumer(self.response_topic, "test-" + letters()))
-        self.producer = ProducerSocket(broker.producer(topic), topic=topic)
+        self.consumer = ConsumerSocket(
+            broker.consumer(self.response_topic, "test-" + letters()), transport=transport
+        )
+        self.producer = ProducerSocket(broker.producer(topic), topic=topic, transport=transport)
         self._contexts = itertools.count(1)
         self._backlog: dict[str | None, list[Envelope]] = {}
 
@@ -156,19 +161,35 @@ class RawCaller:
         return status, value
 
 
-@pytest.fixture(params=["ours", "reference"])
-def any_broker_url(request: pytest.FixtureRequest) -> str:
-    name = "broker_url" if request.param == "ours" else "ref_broker_url"
-    return request.getfixturevalue(name)
+@dataclass(frozen=True)
+class Target:
+    """Where a test serves its module and sends its calls."""
+
+    url: str
+    transport: Transport | None = None
+
+    def serve(self, module: BackendModule):
+        return module.serve_in_background(self.url, transport=self.transport)
+
+    def caller(self, topic: str) -> RawCaller:
+        return RawCaller(self.url, topic, self.transport)
+
+
+@pytest.fixture(params=["memory", "reference"])
+def any_broker(request: pytest.FixtureRequest) -> Target:
+    if request.param == "memory":
+        broker = request.getfixturevalue("memory_broker")
+        return Target(broker.url, broker.transport)
+    return Target(request.getfixturevalue("ref_broker_url"))
 
 
 @pytest.fixture
-def served(any_broker_url: str) -> Iterator[tuple[Any, RawCaller]]:
+def served(any_broker: Target) -> Iterator[tuple[Any, RawCaller]]:
     """A module with MEMBERS served on a fresh topic, and a raw caller for it."""
     topic = new_topic()
     module = BackendModule(topic, MEMBERS, "Test members.", max_workers=2, forward_output=True)
-    handle = module.serve_in_background(any_broker_url)
-    caller = RawCaller(any_broker_url, topic)
+    handle = any_broker.serve(module)
+    caller = any_broker.caller(topic)
     try:
         yield handle, caller
     finally:
@@ -288,12 +309,12 @@ def test_two_slow_calls_run_at_the_same_time(served):
     assert caller.result(second)[:2] == ("success", "met")
 
 
-def test_queue_overflow_is_rejected_at_once(any_broker_url):
+def test_queue_overflow_is_rejected_at_once(any_broker):
     topic = new_topic()
     module = BackendModule(topic, MEMBERS, max_workers=1, queue_size=1)
     GATE.clear()
-    with module.serve_in_background(any_broker_url):
-        caller = RawCaller(any_broker_url, topic)
+    with any_broker.serve(module):
+        caller = any_broker.caller(topic)
         try:
             first = caller.request({"func_name": "blocked"})
             second = caller.request({"func_name": "add", "a": 1})
@@ -310,9 +331,9 @@ def test_queue_overflow_is_rejected_at_once(any_broker_url):
             caller.close()
 
 
-def test_stop_is_idempotent_and_ends_the_handle(any_broker_url):
+def test_stop_is_idempotent_and_ends_the_handle(any_broker):
     module = BackendModule(new_topic(), [add])
-    handle = module.serve_in_background(any_broker_url)
+    handle = any_broker.serve(module)
     assert handle.running
     handle.stop()
     handle.stop()

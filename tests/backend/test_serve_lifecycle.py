@@ -1,4 +1,8 @@
-"""Serving lifecycle: blocking serve and stop, connection errors, reconnects, broker probes."""
+"""Serving lifecycle: blocking serve and stop, connection errors, reconnects, broker probes.
+
+Tests about the module's own logic run on the in-memory broker (dasf_jupyter.testing); those
+about connections and the reference broker's probes over real websockets.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +21,15 @@ from tests.conftest import free_port
 pytestmark = pytest.mark.timeout(240)
 
 
-def test_serve_blocks_until_stop_is_called(broker_url):
+def test_serve_blocks_until_stop_is_called(memory_broker):
     topic = new_topic()
     module = BackendModule(topic, [add])
-    thread = threading.Thread(target=module.serve, args=(broker_url,), daemon=True)
+    url, transport = memory_broker.url, memory_broker.transport
+    thread = threading.Thread(
+        target=module.serve, args=(url,), kwargs={"transport": transport}, daemon=True
+    )
     thread.start()
-    caller = RawCaller(broker_url, topic)
+    caller = RawCaller(url, topic, transport)
     try:
         assert caller.call({"func_name": "add", "a": 1, "b": 1}) == ("success", 2)
         assert thread.is_alive()
@@ -60,12 +67,17 @@ def test_the_module_reconnects_after_the_broker_restarts(start_broker):
         assert handle.running
 
 
-def test_replicas_with_one_subscription_share_the_topic(broker_url):
+def test_replicas_with_one_subscription_share_the_topic(memory_broker):
     topic = new_topic()
     first = BackendModule(topic, [add], subscription="shared-workers")
     second = BackendModule(topic, [add], subscription="shared-workers")
-    with first.serve_in_background(broker_url), second.serve_in_background(broker_url):
-        caller = RawCaller(broker_url, topic)
+    url, transport = memory_broker.url, memory_broker.transport
+    with (
+        first.serve_in_background(url, transport=transport),
+        second.serve_in_background(url, transport=transport),
+    ):
+        assert memory_broker.subscriptions(topic) == {"shared-workers": 2}
+        caller = RawCaller(url, topic, transport)
         try:
             contexts = [caller.request({"func_name": "add", "a": n}) for n in range(6)]
             results = [caller.result(c)[:2] for c in contexts]
@@ -99,7 +111,7 @@ def test_broker_pings_are_answered_on_status_ping(ref_broker, ref_topic):
     assert status == (200, "Consumer connected")
 
 
-def test_from_path_serves_the_public_members_of_a_file(tmp_path, broker_url):
+def test_from_path_serves_the_public_members_of_a_file(tmp_path, memory_broker):
     source = tmp_path / "mymodule.py"
     source.write_text(
         '"""My module."""\n\n'
@@ -112,22 +124,24 @@ def test_from_path_serves_the_public_members_of_a_file(tmp_path, broker_url):
     topic = new_topic()
     module = BackendModule.from_path(str(source), topic)
     assert [f["name"] for f in module.api_info()["functions"]] == ["triple"]
-    with module.serve_in_background(broker_url):
-        caller = RawCaller(broker_url, topic)
+    url, transport = memory_broker.url, memory_broker.transport
+    with module.serve_in_background(url, transport=transport):
+        caller = RawCaller(url, topic, transport)
         try:
             assert caller.call({"func_name": "triple", "x": 4}) == ("success", 12)
         finally:
             caller.close()
 
 
-def test_stop_rejects_queued_requests_and_closes_the_handle(broker_url):
+def test_stop_rejects_queued_requests_and_closes_the_handle(memory_broker):
     from tests.backend.test_serve import GATE, MEMBERS
 
     topic = new_topic()
     module = BackendModule(topic, MEMBERS, max_workers=1)
     GATE.clear()
-    handle = module.serve_in_background(broker_url)
-    caller = RawCaller(broker_url, topic)
+    url, transport = memory_broker.url, memory_broker.transport
+    handle = module.serve_in_background(url, transport=transport)
+    caller = RawCaller(url, topic, transport)
     try:
         running = caller.request({"func_name": "blocked"})
         queued = caller.request({"func_name": "add", "a": 1})

@@ -1,7 +1,8 @@
 """Our client calls our backend: every supported type, errors, progress, concurrency.
 
-The same tests run through dasf-broker-django in
-``tests/interop/test_client_via_reference_broker.py`` (it overrides ``served``).
+Here on the in-memory broker; the same tests run over real websockets through
+dasf-broker-django in ``tests/interop/test_client_via_reference_broker.py`` (it overrides
+``served`` and ``client_transport``).
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from dasf_jupyter.protocol import Envelope, MessageType, Prop, b64encode
 
 
 @pytest.fixture(scope="module")
-def remote(served):
+def remote(served, client_transport):
     url, topic = served
-    with connect(url, timeout=120) as conn:
+    with connect(url, timeout=120, transport=client_transport) as conn:
         yield conn.module(topic, timeout=30)
 
 
@@ -215,7 +216,7 @@ def test_a_10_mb_dataarray_argument_goes_both_ways(remote):
 
 
 @pytest.fixture
-def url_topic_conn(served):
+def url_topic_conn(served, client_transport):
     url, topic = served
-    with connect(url, timeout=60) as conn:
+    with connect(url, timeout=60, transport=client_transport) as conn:
         yield conn, topic

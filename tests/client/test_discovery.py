@@ -9,9 +9,9 @@ from dasf_jupyter.client.discovery import parse_topic_list
 from dasf_jupyter.errors import BrokerError
 
 
-def test_modules_of_our_broker_include_a_served_topic(served):
+def test_modules_of_a_broker_include_a_served_topic(served, client_transport):
     url, topic = served
-    with connect(url) as conn:
+    with connect(url, transport=client_transport) as conn:
         conn.module(topic, timeout=30)  # make sure the backend is up
         infos = {info.topic: info for info in conn.modules()}
     assert topic in infos

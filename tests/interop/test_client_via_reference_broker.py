@@ -1,6 +1,7 @@
 """Our client and our backend talk through dasf-broker-django (the reference broker).
 
-Every test of ``tests/client/test_calls.py`` runs again here; only ``served`` differs.
+Every test of ``tests/client/test_calls.py`` runs again here; only ``served`` differs (and
+``client_transport``: real websockets instead of the in-memory broker's transport).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import pytest
 
 from dasf_jupyter.client import connect
 from dasf_jupyter.errors import ModuleNotServed
+from dasf_jupyter.transport import WEBSOCKETS, Transport
 from tests.client.conftest import fresh_topic, serve_sample
 from tests.client.test_calls import *  # noqa: F403 - the same behaviour, another broker
 from tests.client.test_calls import remote, url_topic_conn  # noqa: F401 - fixtures
@@ -22,6 +24,12 @@ def served(ref_broker_url: str) -> Iterator[tuple[str, str]]:
     topic = fresh_topic("rc")
     with serve_sample(ref_broker_url, topic, max_workers=8, forward_output=True):
         yield ref_broker_url, topic
+
+
+@pytest.fixture(scope="module")
+def client_transport() -> Transport | None:
+    """The default transport: real websockets."""
+    return WEBSOCKETS
 
 
 @pytest.fixture

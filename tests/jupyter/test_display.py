@@ -48,11 +48,12 @@ class Counter:
 
 
 @pytest.fixture
-def remote(broker_url):
+def remote(memory_broker):
     topic = f"disp-{uuid.uuid4().hex[:8]}"
+    url, transport = memory_broker.url, memory_broker.transport
     with (
-        BackendModule(topic, [scale, Counter]).serve_in_background(broker_url),
-        connect(broker_url, timeout=30) as connection,
+        BackendModule(topic, [scale, Counter]).serve_in_background(url, transport=transport),
+        connect(url, timeout=30, transport=transport) as connection,
     ):
         yield connection, connection.module(topic)
 
@@ -75,8 +76,8 @@ def test_function_view_has_a_parameter_table(remote):
     assert "what to multiply with" in remote_function_markdown(module.scale)
 
 
-def test_connection_view_never_shows_the_token(broker_url):
-    connection = connect(broker_url, "s3cret-token")  # opens no socket until used
+def test_connection_view_never_shows_the_token():
+    connection = connect("ws://127.0.0.1:9/ws", "s3cret-token")  # opens no socket until used
     text = connection_html(connection)
     assert connection.url in text and "with token" in text
     assert "s3cret" not in text and "s3cret" not in repr(connection)

@@ -50,10 +50,11 @@ def test_a_topic_never_served_here_suggests_a_cell_or_dasf_serve(connected):
     assert "re-run" not in text
 
 
-def test_outside_a_notebook_the_hint_is_dasf_serve(broker_url):
+def test_outside_a_notebook_the_hint_is_dasf_serve(memory_broker):
     topic = f"script-{uuid.uuid4().hex[:8]}"
+    url, transport = memory_broker.url, memory_broker.transport
     with (
-        connect(broker_url, timeout=10, discovery_timeout=3) as conn,
+        connect(url, timeout=10, discovery_timeout=3, transport=transport) as conn,
         pytest.raises(ModuleNotServed) as info,
     ):
         conn.call(topic, {"func_name": "double", "x": 1})

@@ -49,3 +49,10 @@ def test_non_websocket_url_is_refused():
 def test_token_goes_into_the_authorization_header():
     assert auth_headers("abc") == {"Authorization": "Token abc"}
     assert auth_headers(None) == {}
+
+
+def test_an_in_memory_broker_url_has_topic_urls_and_an_http_base_of_its_own():
+    url = BrokerUrl.parse("memory://dasf/ws")
+    assert url.producer("t") == "memory://dasf/ws/t"
+    assert url.consumer("t", "s") == "memory://dasf/ws/t/s"
+    assert url.http_base == "memory://dasf"
