@@ -6,7 +6,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from types import TracebackType
 
 from ..errors import BrokerError, ConnectionLost, DasfError, ProtocolError
@@ -296,11 +297,16 @@ class ModuleServer:
             futures.append(self.producers.get(outgoing.topic).publish_nowait(outgoing.envelope))
         # a big fragmented result needs longer than one small reply
         timeout = ACK_TIMEOUT + ACK_TIMEOUT_PER_FRAGMENT * len(futures)
-        done, not_done = wait(futures, timeout=timeout)
-        if not_done:
-            raise BrokerError(f"{len(not_done)} message(s) not acknowledged in {timeout} s")
-        for future in done:
-            future.result()  # raises BrokerRefused / ConnectionLost
+        # one by one against one deadline: cheaper than concurrent.futures.wait per reply
+        deadline = time.monotonic() + timeout
+        for future in futures:
+            try:
+                future.result(max(deadline - time.monotonic(), 0.0))  # BrokerRefused, ...
+            except FutureTimeout:
+                not_done = sum(not f.done() for f in futures)
+                raise BrokerError(
+                    f"{not_done} message(s) not acknowledged in {timeout} s"
+                ) from None
 
 
 def _kind(outgoing: Outgoing) -> str:

@@ -23,7 +23,7 @@ from ..protocol.envelope import Envelope
 from ..protocol.fragment_limits import FragmentLimits
 from ..transport import BrokerUrl, ConsumerSocket, ProducerSocket, Transport
 from . import own_topics
-from .events import Event, Failed, Log, Ping, Progress, Result
+from .events import Event, Failed, Log, Ping, Progress, Reply, Result
 from .pending import PendingCall
 from .reply_guard import ReplyGuard
 from .session import ClientSession
@@ -140,7 +140,11 @@ class TopicChannel:
             if envelope is not None:
                 try:
                     with self._lock:
-                        events = self._session.receive(envelope, now)
+                        events = self._session.receive(envelope, now, decode=False)
+                    # a big result is decoded here, while senders and acks go on
+                    events = [
+                        self._session.decoded(e) if isinstance(e, Reply) else e for e in events
+                    ]
                     _apply(events, self._answer_ping)
                 except Exception:  # one odd message must not stop the replies of all calls
                     log.exception("could not handle a message on %s", self.response_topic)

@@ -21,6 +21,17 @@ class Result(Generic[C]):
 
 
 @dataclass(frozen=True, slots=True)
+class Reply(Generic[C]):
+    """The whole response arrived, not yet decoded (``receive(decode=False)``); the call has
+    ended. :meth:`~.session.ClientSession.decoded` turns it into a Result or Failed.
+    """
+
+    call: C
+    payload: str | bytes | memoryview
+    properties: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Failed(Generic[C]):
     """The call failed (remote error, timeout, refusal, dropped reply); it has ended."""
 
@@ -51,4 +62,4 @@ class Ping:
     envelope: Envelope
 
 
-Event = Result[C] | Failed[C] | Progress[C] | Log[C] | Ping
+Event = Result[C] | Reply[C] | Failed[C] | Progress[C] | Log[C] | Ping

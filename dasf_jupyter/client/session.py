@@ -31,7 +31,7 @@ from ..protocol.fragment_limits import CLIENT_LIMITS, FragmentLimits
 from ..protocol.fragments import Chunk, split_data
 from ..security import SecurityError
 from .calls import request_ttl
-from .events import C, Event, Failed, Log, Ping, Progress, Result
+from .events import C, Event, Failed, Log, Ping, Progress, Reply, Result
 from .hints import not_served_hint
 from .replies import log_record, progress_report, response_value
 from .reply_guard import ReplyGuard
@@ -136,11 +136,13 @@ class ClientSession(Generic[C]):
 
     # -- replies ---------------------------------------------------------------------------
 
-    def receive(self, envelope: Envelope, now: float) -> list[Event[C]]:
+    def receive(self, envelope: Envelope, now: float, *, decode: bool = True) -> list[Event[C]]:
         """Route one delivery of the response topic; return what it means for the calls.
 
         Pings become :class:`Ping`; replies of unknown or ended calls, broker probes and
         unverified messages for sealed calls are dropped. Raises nothing for bad input.
+        With ``decode=False`` a whole response comes as a :class:`Reply` to decode with
+        :meth:`decoded` (e.g. outside the lock that serialises the session).
         """
         kind = envelope.message_type
         if kind == _PING:
@@ -166,7 +168,11 @@ class ClientSession(Generic[C]):
                 if payload is None:
                     return events
                 call.deadline = now + call.timeout  # verified: only now may it extend it
-            events.append(self._reply(call, kind, payload, envelope.properties))
+            if kind == _RESPONSE and not decode:
+                self._end(call.context)
+                events.append(Reply(call, _plain(payload), envelope.properties))
+            else:
+                events.append(self._reply(call, kind, payload, envelope.properties))
         except DasfError as exc:
             if kind == _RESPONSE:
                 self._end(call.context)
@@ -181,8 +187,15 @@ class ClientSession(Generic[C]):
                 )
         return events
 
+    def decoded(self, reply: Reply[C]) -> Result[C] | Failed[C]:
+        """The result (or remote error) a :class:`Reply` holds; changes no state."""
+        try:
+            return Result(reply.call, response_value(reply.payload, reply.properties, self.topic))
+        except DasfError as exc:
+            return Failed(reply.call, exc)
+
     def _reply(self, call: C, kind: str, chunk: Chunk, props: dict[str, Any]) -> Event[C]:
-        payload = memoryview(chunk) if isinstance(chunk, bytearray) else chunk
+        payload = _plain(chunk)
         if kind == _RESPONSE:
             value = response_value(payload, props, self.topic)  # raises RemoteError
             self._end(call.context)
@@ -255,6 +268,10 @@ class ClientSession(Generic[C]):
         if self._calls.pop(context, None) is not None:
             self._fragments.discard((context, _RESPONSE))
             self._fragments.discard((context, _PROGRESS))
+
+
+def _plain(chunk: Chunk) -> str | bytes | memoryview:
+    return memoryview(chunk) if isinstance(chunk, bytearray) else chunk
 
 
 def _context_of(key: Hashable) -> Hashable:

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from dasf_jupyter.client.calls import CallState, request_ttl
-from dasf_jupyter.client.events import Failed, Log, Ping, Progress, Result
+from dasf_jupyter.client.events import Failed, Log, Ping, Progress, Reply, Result
 from dasf_jupyter.client.session import ClientSession
 from dasf_jupyter.errors import (
     BrokerRefused,
@@ -161,6 +161,37 @@ def test_a_response_resolves_the_call_and_ends_it() -> None:
     assert s.receive(response({"sum": 5}), 101.0) == [Result(call, {"sum": 5})]
     assert s.get("1") is None
     assert s.receive(response({"sum": 6}), 102.0) == []  # late duplicates are dropped
+
+
+def test_an_undecoded_response_ends_the_call_and_decodes_later() -> None:
+    s = session()
+    call = started(s)
+    [event] = s.receive(response({"sum": 5}), 101.0, decode=False)
+    assert isinstance(event, Reply) and event.call is call
+    assert s.get("1") is None  # ended at once: a late duplicate cannot resolve it again
+    assert s.receive(response({"sum": 6}), 102.0, decode=False) == []
+    assert s.decoded(event) == Result(call, {"sum": 5})
+    assert s.decoded(event) == Result(call, {"sum": 5})  # no state: may run outside a lock
+
+
+def test_an_undecoded_error_response_decodes_to_a_remote_error() -> None:
+    s = session()
+    call = started(s)
+    envelope = reply(
+        MessageType.RESPONSE, payload=encode_text_payload("ValueError: bad"), status="error"
+    )
+    [event] = s.receive(envelope, 101.0, decode=False)
+    failed = s.decoded(event)
+    assert isinstance(failed, Failed) and failed.call is call
+    assert isinstance(failed.error, RemoteError)
+    assert s.get("1") is None
+
+
+def test_progress_is_decoded_at_once_even_when_responses_are_not() -> None:
+    s = session()
+    call = started(s)
+    report = reply(MessageType.PROGRESS, payload=encode_json_payload({"step": 1}))
+    assert s.receive(report, 101.0, decode=False) == [Progress(call, {"step": 1})]
 
 
 def test_an_error_response_fails_the_call_with_a_remote_error() -> None:
