@@ -94,6 +94,7 @@ def signature_fields(
     doc: DocInfo,
     config: MemberConfig,
     reserved: tuple[str, ...],
+    *,
     skip_first: bool = False,
 ) -> SignatureFields:
     """Build pydantic fields for the parameters of ``func``."""

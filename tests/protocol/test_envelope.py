@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -127,10 +128,8 @@ def test_shape_check_needs_all_three_properties():
 @given(st.text() | st.binary())
 def test_decoders_raise_only_protocol_error(data):
     for decode in (decode_publish, decode_delivery, decode_publish_ack):
-        try:
+        with contextlib.suppress(ProtocolError):
             decode(data)
-        except ProtocolError:
-            pass
 
 
 json_values = st.recursive(
