@@ -22,9 +22,10 @@ from ..protocol import (
     fragment_index,
     is_rpc_message,
 )
-from ..protocol.fragment_limits import FragmentLimits, module_limits
+from ..protocol.fragment_limits import FragmentLimits
 from ..security import RequestSecurity, SecurityPolicy
 from ..transport.urls import check_topic
+from .config import log_summary_interval, module_limits
 from .replies import Replies
 from .reply_topics import RefusedReplyTopics, may_reply_to
 from .request_fragments import Key, RequestFragments
@@ -106,7 +107,7 @@ class Dispatcher:
         #: messages ignored because they asked for a reply on a foreign topic
         self.refused_reply_topics = RefusedReplyTopics(topic)
         #: warnings about malformed input, rate-limited per reason (anyone may publish it)
-        self.warnings = LimitedWarnings(log)
+        self.warnings = LimitedWarnings(log, log_summary_interval())
 
     # -- routing (receive loop; must be quick) --------------------------------------------
 

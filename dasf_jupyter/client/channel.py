@@ -20,7 +20,7 @@ from ..errors import (
     PayloadTooLarge,
     ProtocolError,
 )
-from ..log_limits import LimitedWarnings
+from ..log_limits import DEFAULT_INTERVAL, LimitedWarnings
 from ..protocol import (
     FragmentAssembler,
     MessageType,
@@ -31,7 +31,7 @@ from ..protocol import (
     split_payload,
 )
 from ..protocol.envelope import Envelope
-from ..protocol.fragment_limits import client_limits
+from ..protocol.fragment_limits import FragmentLimits
 from ..protocol.fragments import Chunk, split_data
 from ..security import SecurityError
 from ..transport import BrokerUrl, ConsumerSocket, ProducerSocket
@@ -70,7 +70,8 @@ class TopicChannel:
         headers: dict[str, str],
         topic: str,
         *,
-        max_payload: int,
+        fragment_limits: FragmentLimits,
+        log_interval: float = DEFAULT_INTERVAL,
         send_pong: PongSender | None = None,
     ) -> None:
         self.topic = topic
@@ -80,13 +81,11 @@ class TopicChannel:
         self._pending: dict[str, PendingCall] = {}
         self._lock = threading.Lock()
         # each call is one sender: the replies of one call may not crowd out the others
-        self._assembler: FragmentAssembler = client_limits(max_payload).assembler(
-            sender=lambda key: key[0]
-        )
+        self._assembler: FragmentAssembler = fragment_limits.assembler(sender=lambda key: key[0])
         self._assembler_lock = threading.Lock()  # finished calls discard from other threads
         self._closed = threading.Event()
         #: warnings about malformed replies, rate-limited (anyone may publish them)
-        self._warnings = LimitedWarnings(log)
+        self._warnings = LimitedWarnings(log, log_interval)
         #: drops unverified messages for sealed calls (see :mod:`.reply_guard`)
         self.guard = ReplyGuard(self.response_topic)
         # subscribe first, so that no reply can be published before we listen

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..codecs.attachments import Attachments
 from ..errors import ConnectionLost, DasfError, ProtocolError
+from ..peer_config import ClientSettings, client_settings
 from ..protocol import (
     API_INFO_EXTENSION,
     DEFAULT_FRAGMENT_SIZE,
@@ -19,10 +20,8 @@ from ..protocol import (
     Prop,
     encode_json_payload,
 )
-from ..protocol.binary import binary_enabled
 from ..protocol.body import BINARY_BODY, encode_body
 from ..protocol.envelope import Envelope
-from ..protocol.fragments import DEFAULT_MAX_PAYLOAD
 from ..security import ClientSecurity, IdentityKey, KnownModules, SecurityInfo
 from ..transport import BrokerUrl, auth_headers, check_topic
 from .channel import TopicChannel
@@ -53,11 +52,12 @@ class Connection:
         headers: dict[str, str] | None = None,
         discovery_timeout: float = DEFAULT_DISCOVERY_TIMEOUT,
         fragment_size: int = DEFAULT_FRAGMENT_SIZE,
-        max_payload: int = DEFAULT_MAX_PAYLOAD,
+        max_payload: int | None = None,
         trust: dict[str, str] | None = None,
         identity: IdentityKey | str | Path | None = None,
         encrypt: str = "auto",
         known_modules: KnownModules | str | Path | None = None,
+        settings: ClientSettings | None = None,
     ) -> None:
         if not timeout > 0 or timeout == float("inf"):
             raise ValueError("timeout must be a finite positive number of seconds")
@@ -66,7 +66,12 @@ class Connection:
         self.timeout = timeout
         self.discovery_timeout = discovery_timeout
         self.fragment_size = fragment_size
-        self.max_payload = max_payload
+        #: DASF_BINARY, fragment bounds …: default from the environment, read here (the edge)
+        self.settings = settings if settings is not None else client_settings()
+        #: largest reply (default DASF_CLIENT_FRAGMENTS_MAX_PAYLOAD, 1 GiB)
+        self.max_payload = (
+            self.settings.fragments_max_payload if max_payload is None else max_payload
+        )
         self._headers = {**auth_headers(token), **(headers or {})}
         self._channels: dict[str, TopicChannel] = {}
         self._lock = threading.Lock()
@@ -141,7 +146,7 @@ class Connection:
         """
         if topic not in self._binary_topics or self.security.identity is not None:
             return False
-        if not binary_enabled():
+        if not self.settings.binary:
             return False
         info = SecurityInfo.from_api_info(self._api_infos.get(topic))
         return info is None or not info.encrypts
@@ -291,7 +296,8 @@ class Connection:
                         self.broker,
                         self._headers,
                         topic,
-                        max_payload=self.max_payload,
+                        fragment_limits=self.settings.fragment_limits(self.max_payload),
+                        log_interval=self.settings.log_summary_interval,
                         send_pong=self._pongs.answer,
                     )
                 except ConnectionLost as exc:
