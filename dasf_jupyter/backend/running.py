@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..codecs.attachments import Attachments, collecting
-from ..errors import ProtocolError
+from ..errors import DasfError, ProtocolError
 from ..protocol import Envelope, MessageType, Prop, Status
 from ..protocol.body import BINARY_BODY, Buffer, decode_payload_value, encode_body_parts
 from ..protocol.fragments import fragment_envelope
@@ -59,8 +59,8 @@ class Body:
     binary: bool
 
 
-class Failed(Exception):
-    """A stage of :meth:`Runner.run` failed; ``reply`` is the error response."""
+class RequestFailed(DasfError):
+    """A stage of :meth:`Runner.run` failed; ``reply`` is the error response to send."""
 
     def __init__(self, reply: Outgoing) -> None:
         super().__init__(reply)
@@ -89,7 +89,7 @@ class Runner:
             call = self._decode(job, send)
             # nested, never bound to a name here: see the module docstring
             return self._frame(call, self._body(call, *self._json(call, self._execute(call))))
-        except Failed as failed:
+        except RequestFailed as failed:
             return [failed.reply]
 
     def error(
@@ -105,7 +105,7 @@ class Runner:
             payload, sec = self._open(job)
         except (SecurityError, ProtocolError) as exc:
             # refused before a reply key is known: the refusal goes back unsealed
-            raise Failed(self.error(job, str(exc), exc, None)) from None
+            raise RequestFailed(self.error(job, str(exc), exc, None)) from None
         if send is not None and sec is not None and sec.sealed:
             send = sealing(send, sec)
         return self._validate(job, send, sec, self._arguments(job, sec, payload))
@@ -122,7 +122,7 @@ class Runner:
         try:
             return decode_payload_value(payload, job.request.properties.get(Prop.BODY))
         except ProtocolError as exc:
-            raise Failed(self.error(job, _prefixed(VALIDATION_PREFIX, exc), exc, sec)) from None
+            raise self._invalid(job, exc, sec) from None
 
     def _validate(
         self, job: Job, send: Send | None, sec: RequestSecurity | None, data: Any
@@ -131,14 +131,14 @@ class Runner:
         try:
             bound = self.schema.parse_request(data)
         except Exception as exc:  # RequestValidationError and anything a schema may raise
-            raise Failed(self.error(job, _prefixed(VALIDATION_PREFIX, exc), exc, sec)) from None
+            raise self._invalid(job, exc, sec) from None
         caller = sec.caller if sec is not None else None
         if getattr(bound, "needs_caller", False) and caller is None:
             refusal = SignatureMissing(
                 f"{bound!r} needs to know who calls: sign the request with an identity "
                 "(`dasf keygen`, then connect(..., identity=PATH))"
             )
-            raise Failed(self.error(job, str(refusal), refusal, sec))
+            raise RequestFailed(self.error(job, str(refusal), refusal, sec))
         progress = self.replies.progress_sink(job.topic, job.context, send)
         reporter = reporter_for(bound, data, progress)
         accepts = job.request.properties.get(Prop.ACCEPT) == BINARY_BODY
@@ -196,13 +196,17 @@ class Runner:
 
     # -- failures -----------------------------------------------------------------------
 
-    def _failed(self, call: Call, message: str, exc: Exception) -> Failed:
+    def _invalid(self, job: Job, exc: Exception, sec: RequestSecurity | None) -> RequestFailed:
+        """A request that does not decode or validate (before anything ran)."""
+        return RequestFailed(self.error(job, _prefixed(VALIDATION_PREFIX, exc), exc, sec))
+
+    def _failed(self, call: Call, message: str, exc: Exception) -> RequestFailed:
         """The failure of a call that has started: its progress report ends in error too."""
         if call.reporter is not None:
             call.reporter.finish(Status.ERROR)
-        return Failed(self.error(call.job, message, exc, call.sec))
+        return RequestFailed(self.error(call.job, message, exc, call.sec))
 
-    def _encoding_failed(self, call: Call, exc: Exception) -> Failed:
+    def _encoding_failed(self, call: Call, exc: Exception) -> RequestFailed:
         return self._failed(call, f"{EXECUTION_PREFIX}cannot encode the result: {exc}", exc)
 
 

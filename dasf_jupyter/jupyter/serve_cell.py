@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..backend.members import served_members
-from ..backend.schema_params import SchemaError
-from ..errors import DasfError
+from ..errors import DasfError, MemberSchemaError
 
 #: prefix of the ``sys.modules`` names of cell modules (``dasf_cell_<topic>``)
 MODULE_PREFIX = "dasf_cell_"
@@ -143,7 +142,7 @@ def build_cell_module(
         exec(code, module.__dict__)  # noqa: S102 - the user's own cell, run as IPython would
         try:
             members = served_members(module)
-        except SchemaError as exc:
+        except MemberSchemaError as exc:
             raise CellModuleError(f"the cell: {exc}") from None
     except BaseException:
         if previous is not None:
