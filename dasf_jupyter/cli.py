@@ -203,7 +203,7 @@ def _find_function(remote: Any, name: str, init: dict[str, Any]) -> Any:
     from .client import RemoteClass
 
     owner, _, method = name.partition(".")
-    available = ", ".join(n for n in dir(remote) if n not in ("api_info", "description", "topic"))
+    available = ", ".join(sorted(remote.members()))
     try:
         member = remote[owner]
     except KeyError:

@@ -80,14 +80,15 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log_level: str = "
 
     setup_django(migrate=True)
     from .asgi import application  # import errors surface here, before the port is bound
-    from .oversize import DrainingWebSocketProtocol
+    from .coalescing import CoalescingWebSocketProtocol
     from .redaction import redact_all_handlers
 
     config = uvicorn.Config(
         application,
         host=host,
         port=port,
-        ws=DrainingWebSocketProtocol,  # websockets-sansio, with a readable 1009 close
+        # websockets-sansio, with a readable 1009 close and acks coalesced into fewer writes
+        ws=CoalescingWebSocketProtocol,
         ws_max_size=settings.DASF_MAX_MESSAGE_SIZE,
         ws_per_message_deflate=settings.DASF_WS_COMPRESSION,
         ws_ping_interval=20.0,

@@ -28,6 +28,7 @@ from ..protocol import (
     encode_publish,
 )
 from ..protocol.binary import BINARY_FRAMES_HEADER, BINARY_FRAMES_VERSION
+from ..protocol.capabilities import broker_needs_acks
 from ..protocol.envelope import encode_binary_publish
 from .base import FrameSocket, Transport
 from .log_redaction import redact_client_logs
@@ -166,7 +167,6 @@ class ConsumerSocket:
         transport: Transport | None = None,
     ) -> None:
         self.url = url
-        self.auto_ack = auto_ack
         if (
             binary and binary_enabled()
         ):  # ask for raw payloads; a broker that does not know the header ignores it
@@ -174,6 +174,8 @@ class ConsumerSocket:
         self._ws = (transport or WEBSOCKETS).open(
             url, headers, open_timeout=open_timeout, max_size=max_size
         )
+        # a reference broker needs acks (stored messages, liveness); ours says it does not
+        self.auto_ack = auto_ack and broker_needs_acks(self._ws.response_headers)
         self._send_lock = threading.Lock()
 
     def receive(self, timeout: float | None = None) -> Envelope:
