@@ -68,7 +68,7 @@ class Dispatcher:
     ``info``/``api_info`` are the texts answered to ``info``/``api_info`` messages.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 (keyword-only: what BackendModule hands its dispatcher)
         self,
         topic: str,
         schema: Any,
