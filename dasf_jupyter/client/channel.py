@@ -26,7 +26,7 @@ from . import own_topics
 from .events import Event, Failed, Log, Ping, Progress, Reply, Result
 from .pending import PendingCall
 from .reply_guard import ReplyGuard
-from .session import ClientSession
+from .session import ClientSession, ack_is_fine
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +112,8 @@ class TopicChannel:
             call.fail(exc)
 
     def _check_ack(self, call: PendingCall, outcome: PublishAck | BaseException) -> None:
-        if call.done:
-            return  # the reply beat the ack (or the call failed): nothing left to fail
+        if call.done or ack_is_fine(outcome):
+            return  # nothing to fail (or the reply beat the ack): no need for the lock
         with self._lock:
             events = self._session.acked(call, outcome)
         _apply(events, self._answer_ping)

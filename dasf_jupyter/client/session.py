@@ -107,7 +107,7 @@ class ClientSession(Generic[C]):
         A refusal fails the call with :class:`BrokerRefused`, an ack that counts no
         consumer with :class:`ModuleNotServed` (the request was not held: NO_HOLD).
         """
-        if self._calls.get(call.context) is not call:
+        if ack_is_fine(outcome) or self._calls.get(call.context) is not call:
             return []
         error = self._ack_error(outcome)
         if error is None:
@@ -268,6 +268,11 @@ class ClientSession(Generic[C]):
         if self._calls.pop(context, None) is not None:
             self._fragments.discard((context, _RESPONSE))
             self._fragments.discard((context, _PROGRESS))
+
+
+def ack_is_fine(outcome: PublishAck | BaseException) -> bool:
+    """Whether a publish ack changes nothing for its call (accepted, not "no consumer")."""
+    return isinstance(outcome, PublishAck) and outcome.ok and outcome.consumers != 0
 
 
 def _plain(chunk: Chunk) -> str | bytes | memoryview:

@@ -9,7 +9,7 @@ import pytest
 
 from dasf_jupyter.client.calls import CallState, request_ttl
 from dasf_jupyter.client.events import Failed, Log, Ping, Progress, Reply, Result
-from dasf_jupyter.client.session import ClientSession
+from dasf_jupyter.client.session import ClientSession, ack_is_fine
 from dasf_jupyter.errors import (
     BrokerRefused,
     CallTimeout,
@@ -434,3 +434,11 @@ def _b64decode(text: str) -> bytes:
     import base64
 
     return base64.b64decode(text)
+
+
+def test_only_an_accepted_ack_with_a_consumer_or_no_count_is_fine_without_the_session() -> None:
+    assert ack_is_fine(PublishAck("ok", "m1", 1, consumers=1))
+    assert ack_is_fine(PublishAck("ok", "m1", 1))  # the reference broker does not count
+    assert not ack_is_fine(PublishAck("ok", "m1", 1, consumers=0))
+    assert not ack_is_fine(PublishAck("error", "m1", 1, error_msg="denied"))
+    assert not ack_is_fine(ConnectionLost("gone"))
