@@ -174,7 +174,7 @@ class ProducerSocket(_BrokerSocket):
             await self.reject(403, refusal)
             return
         runtime = await get_runtime()
-        self.publisher = Publisher(topic, runtime.hub, runtime.hold, access, runtime.inflight)
+        self.publisher = Publisher(topic, runtime, access)
         await self.accept()
         await self.watch_access(access, "produce", topic)
 
