@@ -43,6 +43,8 @@ keeps older ``except`` clauses working.
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
+
 
 class DasfError(Exception):
     """Base class of every error raised by dasf-jupyter."""
@@ -106,6 +108,7 @@ class ModuleNotServed(DasfError):
     """No backend module consumes the requested topic."""
 
 
+@dataclass(eq=False, repr=False)  # an exception: compared by identity, repr from its args
 class RemoteError(DasfError):
     """The backend module answered a request with an error.
 
@@ -114,17 +117,12 @@ class RemoteError(DasfError):
     traceback when the module is configured to send it.
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        exc_type: str | None = None,
-        traceback: str | None = None,
-        topic: str | None = None,
-    ) -> None:
-        self.message = message
-        self.exc_type = exc_type
-        self.traceback = traceback
-        self.topic = topic
-        prefix = f"{exc_type}: " if exc_type else ""
-        super().__init__(f"{prefix}{message}")
+    message: str
+    _: KW_ONLY
+    exc_type: str | None = None
+    traceback: str | None = None
+    topic: str | None = None
+
+    def __post_init__(self) -> None:
+        prefix = f"{self.exc_type}: " if self.exc_type else ""
+        super().__init__(f"{prefix}{self.message}")
