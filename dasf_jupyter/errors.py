@@ -28,6 +28,8 @@ keeps older ``except`` clauses working.
     ├── CallTimeout (TimeoutError) no answer (or progress) arrived within the call's timeout
     ├── ModuleNotServed          nobody consumes the request topic
     ├── RemoteError              the backend module answered with an error
+    ├── RequestFailed            a request failed in this module; carries the error reply
+    │                            (backend.running, never leaves Runner.run)
     ├── SecurityError            refused by the security layer (tree in security.errors)
     ├── AuthRefused              the broker refuses a token (broker.auth)
     ├── BacklogFull              the broker's global backlog cap is reached (broker.backlog)

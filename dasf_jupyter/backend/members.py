@@ -20,25 +20,40 @@ from .schema_params import SchemaError
 def load_members(target: str) -> tuple[list[Callable | type], str | None]:
     """``'path/to/file.py'`` or ``'package.module'`` → (members, module docstring).
 
-    Members are the names in ``__all__`` if present, else the public functions and classes
-    defined in that module (not imported ones; data types such as pydantic models, enums and
-    exceptions are skipped since they cannot be called remotely).
+    The members are those :func:`served_members` picks.
     """
     module = _import_target(target)
+    try:
+        members = served_members(module)
+    except SchemaError as exc:
+        raise SchemaError(f"{target}: {exc}") from None
+    return members, inspect.getdoc(module)
+
+
+def served_members(module: ModuleType) -> list[Callable | type]:
+    """The functions and classes a module serves: the one rule for files, modules and cells.
+
+    The names in ``__all__`` if present, else the public functions and classes defined in
+    that module (not imported ones; data types such as pydantic models, enums and exceptions
+    are skipped since they cannot be called remotely). Raises :class:`SchemaError` when
+    ``__all__`` names something missing or not callable, or when nothing is left to serve.
+    """
     names = getattr(module, "__all__", None)
-    if names is not None:
+    if names is None:
+        members = [m for n, m in vars(module).items() if _is_own_member(module, n, m)]
+    else:
         missing = [n for n in names if not hasattr(module, n)]
         if missing:
-            raise SchemaError(f"{target}: __all__ names {missing} that the module lacks")
+            raise SchemaError(f"__all__ names {missing}, which are not defined")
         members = [getattr(module, n) for n in names]
         bad = [n for n, m in zip(names, members, strict=True) if not callable(m)]
         if bad:
-            raise SchemaError(f"{target}: __all__ lists non-callable members {bad}")
-    else:
-        members = [m for n, m in vars(module).items() if _is_own_member(module, n, m)]
+            raise SchemaError(f"__all__ lists {bad}, which are not functions or classes")
     if not members:
-        raise SchemaError(f"{target}: found no public functions or classes to serve")
-    return members, inspect.getdoc(module)
+        raise SchemaError(
+            "found no public functions or classes to serve (define some, or list them in __all__)"
+        )
+    return members
 
 
 def _is_own_member(module: ModuleType, name: str, obj: object) -> bool:

@@ -155,15 +155,6 @@ class _Installation:
 _installation = _Installation()
 
 
-def install_output_routing() -> None:
-    """Start routing process output (call once per serving module; pair with release)."""
-    _installation.acquire()
-
-
-def release_output_routing() -> None:
-    _installation.release()
-
-
 @contextmanager
 def forward_output(sink: LogSink, limit: int = MAX_MESSAGES_PER_CALL) -> Iterator[None]:
     """Send this thread's stdout/stderr lines and log records to ``sink`` while inside."""

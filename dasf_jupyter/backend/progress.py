@@ -35,7 +35,6 @@ class _Channel:
         self.timer: threading.Timer | None = None
         self.closed = False
         self.root: ProgressReporter | None = None
-        self.sent = 0
 
     def submit(self, force: bool) -> None:
         with self.lock:
@@ -61,7 +60,6 @@ class _Channel:
             self.timer.cancel()
             self.timer = None
         assert self.root is not None and self.sink is not None
-        self.sent += 1
         try:
             self.sink(self.root.to_dict(), self.root.status)
         finally:
@@ -220,11 +218,6 @@ class ProgressReporter:
     @property
     def is_root(self) -> bool:
         return self._channel.root is self
-
-    @property
-    def messages_sent(self) -> int:
-        """How many progress messages this tree has sent so far."""
-        return self._channel.sent
 
     def finish(self, status: Status | str) -> None:
         """Send the final state (unless the user already did) and stop sending."""

@@ -10,7 +10,6 @@ works the same with one broker process or several sharing PostgreSQL.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from .permissions import (
     may_create_topics,
     may_produce_topic,
 )
-from .tasks import cancel_and_wait
+from .tasks import PeriodicTask, PeriodicWork
 
 log = logging.getLogger(__name__)
 
@@ -187,14 +186,17 @@ def verdicts(
     return result
 
 
-class AccessWatch:
+class AccessWatch(PeriodicWork):
     """The open sockets of this process and the rights they hold; re-checked periodically."""
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
         self._sockets: dict[Revocable, Grant] = {}
         self._decisions: Decisions = {}
-        self._task: asyncio.Task | None = None
+        # the database may be down for a moment: the next round tries again
+        self.rounds = PeriodicTask(
+            self.sweep, interval, "re-checking the rights of open sockets failed", logger=log
+        )
 
     def add(
         self,
@@ -216,22 +218,6 @@ class AccessWatch:
 
     def __len__(self) -> int:
         return len(self._sockets)
-
-    def start(self) -> None:
-        if self.interval > 0 and self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.sweep()
-            except Exception:  # the database may be down for a moment; try again next time
-                log.exception("re-checking the rights of open sockets failed")
 
     async def sweep(self) -> int:
         """Re-check every watched socket now; return how many were closed."""

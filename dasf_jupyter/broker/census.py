@@ -15,7 +15,6 @@ never refuse a consumer.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import threading
@@ -26,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .subscriptions import LocalSubscriptions
-from .tasks import cancel_and_wait
+from .tasks import PeriodicTask
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +94,9 @@ class Census:
         self._redis: Any = None  # async client, in the event loop
         self._sync_redis: Any = None  # sync client, for the discovery views' threads
         self._sync_lock = threading.Lock()
-        self._task: asyncio.Task | None = None
+        self._rounds = PeriodicTask(
+            self._refresh, ttl / 3, "refreshing the consumer census failed", logger=log
+        )
         #: topic → when its split subscription was last warned about (bounds log flooding)
         self._warned: dict[str, float] = {}
 
@@ -106,10 +107,10 @@ class Census:
             import redis.asyncio as aioredis
 
             self._redis = aioredis.from_url(self._redis_url)
-            self._task = asyncio.create_task(self._refresh_forever())
+            self._rounds.start()
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
+        await self._rounds.stop()
         if self._redis is not None:
             with contextlib.suppress(Exception):
                 async with self._redis.pipeline(transaction=False) as pipe:
@@ -158,20 +159,15 @@ class Census:
                 pipe.hdel(key, self._field(subscription))
             await pipe.execute()
 
-    async def _refresh_forever(self) -> None:
+    async def _refresh(self) -> None:
         """Keep this process's counts alive in Redis (they expire if it dies)."""
-        while True:
-            await asyncio.sleep(self._ttl / 3)
-            try:
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for topic, subscription in self._local.pairs():
-                        key = _census_key(self._prefix, topic)
-                        count = self._local.count(topic, subscription)
-                        pipe.hset(key, self._field(subscription), self._value(count))
-                        pipe.expire(key, int(self._ttl * 2))
-                    await pipe.execute()
-            except Exception:  # Redis hiccup: try again next round
-                log.exception("refreshing the consumer census failed")
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for topic, subscription in self._local.pairs():
+                key = _census_key(self._prefix, topic)
+                count = self._local.count(topic, subscription)
+                pipe.hset(key, self._field(subscription), self._value(count))
+                pipe.expire(key, int(self._ttl * 2))
+            await pipe.execute()
 
     async def _warn_if_split(self, topic: str, subscription: str) -> None:
         """Log a warning when ``topic`` now has another subscription than ``subscription``."""

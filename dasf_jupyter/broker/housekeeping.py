@@ -8,7 +8,6 @@ Callers create a new response topic per connection, so these rows pile up. Every
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from channels.db import database_sync_to_async
@@ -16,7 +15,7 @@ from django.utils import timezone
 
 from .hub import Hub
 from .models import Topic, stale_response_topics
-from .tasks import cancel_and_wait
+from .tasks import PeriodicTask, PeriodicWork
 
 log = logging.getLogger(__name__)
 
@@ -41,26 +40,18 @@ async def collect_garbage(hub: Hub, max_age: float) -> int:
     return await database_sync_to_async(_delete_and_touch)(gone, sorted(live), max_age)
 
 
-class Housekeeping:
+class Housekeeping(PeriodicWork):
     """Runs :func:`collect_garbage` every ``interval`` seconds."""
 
     def __init__(self, hub: Hub, interval: float, max_age: float) -> None:
-        self._hub, self._interval, self._max_age = hub, interval, max_age
-        self._task: asyncio.Task | None = None
+        self._hub, self._max_age = hub, max_age
+        self.rounds = PeriodicTask(
+            self.collect, interval, "garbage collection of response topics failed", logger=log
+        )
 
-    def start(self) -> None:
-        if self._interval > 0:
-            self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                deleted = await collect_garbage(self._hub, self._max_age)
-                if deleted:
-                    log.info("deleted %d stale response topics", deleted)
-            except Exception:
-                log.exception("garbage collection of response topics failed")
+    async def collect(self) -> int:
+        """Delete the stale response topics now; return their number."""
+        deleted = await collect_garbage(self._hub, self._max_age)
+        if deleted:
+            log.info("deleted %d stale response topics", deleted)
+        return deleted

@@ -30,7 +30,7 @@ from .backlog import OVERFLOW_MARK, REDIS_TOOK_SCRIPT, BacklogBudget, BacklogFul
 from .inflight import affinity_key, expired, is_last_fragment, tag
 from .redis_scripts import DETACH_SCRIPT, PUBLISH_SCRIPT, SWEEP_SCRIPT
 from .subscriptions import LocalSubscriptions, subscription_key
-from .tasks import cancel_and_wait
+from .tasks import PeriodicTask
 
 log = logging.getLogger(__name__)
 
@@ -461,7 +461,13 @@ class RedisHub:
         self.process = uuid.uuid4().hex
         self._receivers: dict[_RedisReceiver, str] = {}  # receiver -> topic
         self._callbacks: list[Callable[[str], None]] = []
-        self._refresher: asyncio.Task | None = None
+        self._refresher = PeriodicTask(
+            self._refresh,
+            self.heartbeat_interval,
+            "refreshing the heartbeat or subscription registry failed",
+            logger=log,
+        )
+        self._last_registry = 0.0  # monotonic time of the last registry refresh
         # bounds per queue and over all queues of the prefix, kept in Redis (backlog.py)
         self._bounds = (max_backlog_chars, max_backlog, max_backlog_total)
         self._publish_script = self._redis.register_script(PUBLISH_SCRIPT)
@@ -501,10 +507,11 @@ class RedisHub:
     async def start(self) -> None:
         await self._redis.ping()
         await self._beat()
-        self._refresher = asyncio.create_task(self._refresh_forever())
+        self._last_registry = time.monotonic()
+        self._refresher.start()
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._refresher)
+        await self._refresher.stop()
         with contextlib.suppress(Exception):
             # lapse at once: publishing skips this process's consumers, and a surviving
             # process sweeps what is left (its registry entries, queues nobody serves)
@@ -519,25 +526,19 @@ class RedisHub:
         expires = time.time() + self.heartbeat_ttl
         return bool(await self._redis.zadd(self._brokers_key, {self.process: expires}))
 
-    async def _refresh_forever(self) -> None:
+    async def _refresh(self) -> None:
         """Keep this process's heartbeat and subscriptions alive (they lapse if it dies)."""
-        last_registry = time.monotonic()
-        while True:
-            await asyncio.sleep(self.heartbeat_interval)
-            try:
-                swept = await self._beat()
-                if swept and self._receivers:
-                    log.warning(
-                        "this broker process missed its heartbeat (stalled for more than "
-                        "%g s): its consumers' unanswered requests were answered with errors; "
-                        "registering its consumers again",
-                        self.heartbeat_ttl,
-                    )
-                if swept or time.monotonic() - last_registry >= self._ttl / 3:
-                    last_registry = time.monotonic()
-                    await self._refresh_registry()
-            except Exception:  # Redis hiccup: try again next round
-                log.exception("refreshing the heartbeat or subscription registry failed")
+        swept = await self._beat()
+        if swept and self._receivers:
+            log.warning(
+                "this broker process missed its heartbeat (stalled for more than "
+                "%g s): its consumers' unanswered requests were answered with errors; "
+                "registering its consumers again",
+                self.heartbeat_ttl,
+            )
+        if swept or time.monotonic() - self._last_registry >= self._ttl / 3:
+            self._last_registry = time.monotonic()
+            await self._refresh_registry()
 
     async def _refresh_registry(self) -> None:
         expires = time.time() + self._ttl

@@ -13,7 +13,6 @@ This holds for every backend, ours and demessaging's, since it needs nothing fro
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -28,7 +27,7 @@ from .frames import probe_text
 from .hub import Hub
 from .models import Topic
 from .permissions import consume_refusal
-from .tasks import cancel_and_wait
+from .tasks import PeriodicTask, PeriodicWork
 
 log = logging.getLogger(__name__)
 
@@ -90,20 +89,15 @@ def api_info_of(properties: dict[str, Any]) -> Any:
         return None
 
 
-class Liveness:
+class Liveness(PeriodicWork):
     """Probes this process's backend consumer sockets and records their replies."""
 
     def __init__(self, hub: Hub, interval: float) -> None:
         self._hub = hub
-        self._interval = interval
         self._sockets: dict[str, dict[int, SendText]] = {}
-        self._task: asyncio.Task | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        await cancel_and_wait(self._task)
+        self.rounds = PeriodicTask(
+            self.probe_all, interval, "liveness probe round failed", logger=log
+        )
 
     async def looks_like_response_topic(self, topic: str) -> bool:
         """A known response topic, or maybe one: ``<served topic>_<suffix>`` (clients subscribe
@@ -159,14 +153,6 @@ class Liveness:
         if cleared:
             log.info("topic %s is offline: its last consumer disconnected", topic)
         return bool(cleared)
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.probe_all()
-            except Exception:
-                log.exception("liveness probe round failed")
 
     async def probe_all(self) -> None:
         """Ping every registered consumer socket; stamp ``last_ping`` once per topic."""

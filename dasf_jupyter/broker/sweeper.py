@@ -14,39 +14,29 @@ dead process (atomically, in Redis):
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from . import frames
 from .hub import Message, RedisHub
 from .inflight import route_of
 from .inflight_store import RedisInFlight
-from .tasks import cancel_and_wait
+from .tasks import PeriodicTask, PeriodicWork
 
 log = logging.getLogger(__name__)
 
 
-class DeadBrokerSweeper:
+class DeadBrokerSweeper(PeriodicWork):
     """Runs the checks of one broker process; see the module docstring."""
 
     def __init__(self, hub: RedisHub, inflight: RedisInFlight) -> None:
         self._hub = hub
         self._inflight = inflight
-        self._task: asyncio.Task | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._hub.heartbeat_interval)
-            try:
-                await self.sweep()
-            except Exception:  # Redis hiccup: next round
-                log.exception("checking for dead broker processes failed")
+        self.rounds = PeriodicTask(
+            self.sweep,
+            hub.heartbeat_interval,
+            "checking for dead broker processes failed",
+            logger=log,
+        )
 
     async def sweep(self) -> int:
         """Clean up after every dead broker process this one claims; return their number."""

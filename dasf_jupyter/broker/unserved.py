@@ -23,7 +23,7 @@ from typing import Any
 from .backlog import BacklogFull
 from .frames import response_topic_of, unserved_error_text
 from .hub import Hub, Message
-from .tasks import cancel_and_wait
+from .tasks import PeriodicTask, PeriodicWork
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class _Held:
     text: Message  # the delivery, text or binary
 
 
-class UnservedHold:
+class UnservedHold(PeriodicWork):
     """Holds unserved requests per topic until a consumer appears or they time out."""
 
     check_interval = 0.25  # s; how often topics with held requests are re-checked
@@ -51,19 +51,23 @@ class UnservedHold:
         self._count = 0
         self._bytes = 0
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        # a Redis hiccup must not end the checks: the next round tries again
+        self.rounds = PeriodicTask(
+            self.check,
+            self.check_interval,
+            "checking unserved requests failed",
+            wake=self._wake,
+            logger=log,
+        )
         hub.on_subscribe(self.notify)
 
     @property
     def count(self) -> int:
         return self._count
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
     async def stop(self) -> None:
         """Stop checking; answer what is still held, so no caller waits for a gone broker."""
-        await cancel_and_wait(self._task)
+        await super().stop()
         held, self._held = self._held, OrderedDict()
         self._count = self._bytes = 0
         for topic, items in held.items():
@@ -97,16 +101,6 @@ class UnservedHold:
         )
         self._count += 1
         self._bytes += size
-
-    async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.check_interval)
-            self._wake.clear()
-            try:
-                await self.check()
-            except Exception:  # a Redis hiccup must not end the loop
-                log.exception("checking unserved requests failed")
 
     async def check(self) -> None:
         """Deliver held requests of topics that now have consumers; fail expired ones."""

@@ -8,7 +8,6 @@ the codecs never drags in xarray or pandas.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,10 +35,6 @@ class Codec:
         """The Python type if its module is already imported, else ``None``."""
         top = sys.modules.get(self.module)
         return None if top is None else getattr(top, self.type_name, None)
-
-    def python_type(self) -> type:
-        """The Python type, importing its module if needed."""
-        return getattr(importlib.import_module(self.module), self.type_name)
 
     def schema(self) -> dict[str, Any]:
         """The JSON schema of the wire form, marked with :data:`CODEC_KEY`."""

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import enum
-import inspect
 import linecache
 import re
 import sys
@@ -14,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import DasfError
+from ..backend.members import served_members
+from ..errors import DasfError, MemberSchemaError
 
 #: prefix of the ``sys.modules`` names of cell modules (``dasf_cell_<topic>``)
 MODULE_PREFIX = "dasf_cell_"
@@ -114,33 +113,6 @@ def resolve_externals(tree: ast.Module, namespace: dict[str, Any]) -> list[Exter
     return found
 
 
-def _is_own_member(module: types.ModuleType, name: str, obj: Any) -> bool:
-    if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
-        return False
-    if inspect.isfunction(obj):
-        return True
-    if inspect.isclass(obj):
-        from pydantic import BaseModel
-
-        return not issubclass(obj, (BaseModel, enum.Enum, BaseException))
-    return False
-
-
-def pick_members(module: types.ModuleType) -> list[Callable | type]:
-    """``__all__`` if the cell sets it, else the public functions and classes it defined."""
-    names = getattr(module, "__all__", None)
-    if names is not None:
-        missing = [n for n in names if not hasattr(module, n)]
-        if missing:
-            raise CellModuleError(f"__all__ names {missing}, which the cell does not define")
-        members = [getattr(module, n) for n in names]
-        bad = [n for n, m in zip(names, members, strict=True) if not callable(m)]
-        if bad:
-            raise CellModuleError(f"__all__ lists {bad}, which are not functions or classes")
-        return members
-    return [obj for name, obj in vars(module).items() if _is_own_member(module, name, obj)]
-
-
 def build_cell_module(
     topic: str, source: str, namespace: dict[str, Any], description: str | None = None
 ) -> CellModule:
@@ -168,12 +140,10 @@ def build_cell_module(
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         code = compile(tree, filename, "exec")
         exec(code, module.__dict__)  # noqa: S102 - the user's own cell, run as IPython would
-        members = pick_members(module)
-        if not members:
-            raise CellModuleError(
-                "the cell defines no public functions or classes to serve "
-                "(define some, or list them in __all__)"
-            )
+        try:
+            members = served_members(module)
+        except MemberSchemaError as exc:
+            raise CellModuleError(f"the cell: {exc}") from None
     except BaseException:
         if previous is not None:
             sys.modules[name] = previous

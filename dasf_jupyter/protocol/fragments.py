@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import PayloadTooLarge, ProtocolError
 from ..log_limits import LimitedWarnings
-from .envelope import b64decode
+from .envelope import Envelope, b64decode
+from .messages import Prop
 
 #: a fragment: base64 text, or raw bytes of a binary frame (docs/binary-frames.md)
 Chunk = str | bytes | bytearray | memoryview
@@ -88,6 +89,49 @@ def split_parts(parts: Sequence[Buffer], fragment_size: int) -> list[Buffer]:
     if pending:
         out.append(b"".join(pending))
     return out
+
+
+def fragment_envelope(
+    envelope: Envelope, fragment_size: int, parts: Sequence[Buffer] | None = None
+) -> list[Envelope]:
+    """The messages that carry ``envelope``: itself, or its fragments (PROTOCOL.md §8).
+
+    As the reference does, a payload of at most ``fragment_size`` bytes (unencoded) goes
+    whole; a larger one is cut into fragments of ``fragment_size`` base64 characters each,
+    numbered by ``fragment``/``num_fragments``. The payload is ``parts`` when given
+    (consecutive buffers, e.g. a binary body, never joined when fragmented), else
+    ``envelope.data``, else the base64 ``envelope.payload``. Raw fragments are views
+    (:func:`split_parts`); they become the reference's text fragments one by one.
+    """
+    if fragment_size <= 0:
+        raise ValueError("fragment_size must be positive")
+    if parts is None and envelope.data is not None:
+        parts = [envelope.data]
+    chunks: Sequence[Chunk]
+    if parts is None:
+        if _unencoded_size(envelope.payload) <= fragment_size:
+            return [envelope]
+        chunks = split_payload(envelope.payload, fragment_size)
+    elif sum(memoryview(p).nbytes for p in parts) <= fragment_size:
+        whole = parts[0] if len(parts) == 1 else b"".join(parts)
+        return [replace(envelope, payload="", data=whole)]  # type: ignore[arg-type]
+    else:
+        chunks = split_parts(parts, fragment_size)
+    total = len(chunks)
+    return [
+        replace(
+            envelope,
+            payload=chunk if isinstance(chunk, str) else "",
+            properties={**envelope.properties, Prop.FRAGMENT: i, Prop.NUM_FRAGMENTS: total},
+            data=None if isinstance(chunk, str) else chunk,  # type: ignore[arg-type]
+        )
+        for i, chunk in enumerate(chunks)
+    ]
+
+
+def _unencoded_size(text: str) -> int:
+    """Bytes that base64 ``text`` stands for."""
+    return len(text) // 4 * 3 - text[-2:].count("=")
 
 
 def fragment_index(properties: dict) -> tuple[int, int] | None:

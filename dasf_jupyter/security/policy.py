@@ -73,6 +73,12 @@ class RequestSecurity:
             plain = base64.b64decode(payload_text, validate=True)
         except (binascii.Error, ValueError):
             raise ProtocolError("reply payload is not valid base64") from None
+        return self.seal(plain, properties)
+
+    def seal(self, plain: bytes, properties: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Seal reply bytes to the request's reply key: the base64 text and its properties."""
+        if self.reply_key is None:
+            raise ValueError("the request was not sealed: its replies cannot be")
         aad = reply_aad(
             self.topic,
             self.request_context,

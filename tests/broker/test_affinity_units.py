@@ -153,7 +153,7 @@ def test_redis_hub_drops_expired_requests_and_skips_consumers_of_dead_brokers(re
             await receiver.close()
             # a "dead" process: its heartbeat task stops, its registry entry stays 30 s
             await dying.attach("t2", "backend")
-            dying._refresher.cancel()
+            await dying._refresher.stop()
             before = await alive.publish("t2", request(2))
             queued, deadline = before, time.monotonic() + 5
             while (count := await alive.publish("t2", request(3))) != 0:

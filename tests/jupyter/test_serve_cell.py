@@ -9,6 +9,8 @@ import sys
 import pytest
 
 from dasf_jupyter.backend import BackendModule
+from dasf_jupyter.backend.members import load_members
+from dasf_jupyter.backend.schema_params import SchemaError
 from dasf_jupyter.jupyter.export import export_module, render_module
 from dasf_jupyter.jupyter.serve_cell import (
     CellModuleError,
@@ -105,3 +107,29 @@ def test_export_refuses_names_a_file_cannot_recreate(tmp_path):
     with pytest.raises(CellModuleError, match="LOCK"):
         export_module(cell, tmp_path / "f.py")
     assert not (tmp_path / "f.py").exists()
+
+
+SERVED_SOURCES = [
+    "import enum\nfrom pydantic import BaseModel\nclass Kind(enum.Enum):\n    A = 1\n"
+    "class Opts(BaseModel):\n    a: int = 1\nclass Oops(Exception):\n    pass\n"
+    "def f(o: Opts) -> int:\n    return o.a\nclass Tool:\n    pass\ndef _hidden():\n    pass\n",
+    "__all__ = ['b']\ndef a():\n    pass\ndef b():\n    pass\n",
+    "__all__ = ['missing']\n",
+    "__all__ = ['X']\nX = 1\n",
+    "X = 1\n",
+    "from math import sqrt\n",
+]
+
+
+@pytest.mark.parametrize("source", SERVED_SOURCES)
+def test_a_cell_serves_the_members_its_file_would_serve(source, tmp_path):
+    path = tmp_path / f"served_{SERVED_SOURCES.index(source)}.py"
+    path.write_text(source)
+    try:
+        from_file = [m.__name__ for m in load_members(str(path))[0]]
+    except SchemaError as exc:
+        with pytest.raises(CellModuleError) as refused:
+            build_cell_module("cell-rule", source, {})
+        assert str(refused.value) == f"the cell: {str(exc).removeprefix(f'{path}: ')}"
+        return
+    assert build_cell_module("cell-rule", source, {}).member_names == from_file

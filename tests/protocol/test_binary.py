@@ -7,6 +7,8 @@ import json
 import os
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dasf_jupyter.errors import ProtocolError
 from dasf_jupyter.protocol import Envelope, FragmentAssembler, decode_delivery, encode_publish
@@ -25,6 +27,7 @@ from dasf_jupyter.protocol.body import (
 )
 from dasf_jupyter.protocol.envelope import encode_binary_publish
 from dasf_jupyter.protocol.fragments import (
+    fragment_envelope,
     raw_fragment_size,
     split_data,
     split_parts,
@@ -217,3 +220,42 @@ def test_raw_fragments_in_order_are_appended_and_not_kept():
     whole = assembler.add("k", 2, 3, chunks[2])
     assert isinstance(whole, bytearray) and whole == raw
     assert assembler.pending_size == 0
+
+
+def test_fragment_envelope_keeps_a_payload_of_at_most_the_fragment_size_whole():
+    text = Envelope(base64.b64encode(b"x" * 300).decode(), {"a": 1}, context="c")
+    assert fragment_envelope(text, 300) == [text]  # 400 characters, 300 bytes: the reference
+    raw = Envelope("", {"a": 1}, context="c", data=b"y" * 300)
+    assert fragment_envelope(raw, 300) == [raw]
+    (joined,) = fragment_envelope(raw, 300, [b"y" * 100, memoryview(b"z" * 200)])
+    assert joined.data == b"y" * 100 + b"z" * 200 and joined.properties == {"a": 1}
+
+
+@given(size=st.integers(1, 3000).map(lambda n: 4 * n), length=st.integers(0, 40_000))
+@settings(max_examples=60, deadline=None)
+def test_fragment_envelope_cuts_raw_and_text_into_the_same_reference_fragments(size, length):
+    raw = os.urandom(length)
+    text = base64.b64encode(raw).decode()
+    props = {"messageType": "response", "requestContext": "7"}
+    as_text = fragment_envelope(Envelope(text, props, "7"), size)
+    as_raw = fragment_envelope(Envelope("", props, "7", data=raw), size)
+    halves = [raw[: length // 3], raw[length // 3 :]]
+    as_parts = fragment_envelope(Envelope("", props, "7"), size, halves)
+    expected = [text] if length <= size else split_payload(text, size)
+    assert [e.payload for e in as_text] == expected
+    assert [e.as_text().payload for e in as_raw] == expected
+    assert [e.as_text().payload for e in as_parts] == expected
+    if len(expected) == 1:
+        assert as_raw[0].properties == props
+        return
+    assembler = FragmentAssembler()
+    for i, message in enumerate(as_parts):
+        assert message.context == "7" and len(message.as_text().payload) <= size
+        assert message.properties == {**props, "fragment": i, "num_fragments": len(expected)}
+        whole = assembler.add("k", i, len(expected), message.data)
+    assert whole == raw
+
+
+def test_fragment_envelope_refuses_a_size_that_is_not_positive():
+    with pytest.raises(ValueError, match="positive"):
+        fragment_envelope(Envelope("QUJD", {}), 0)
