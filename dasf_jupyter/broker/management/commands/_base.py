@@ -18,6 +18,11 @@ def arg(*names: str, **options: Any) -> Argument:
     return names, options
 
 
+def flag(name: str, help: str) -> Argument:
+    """An on/off option of an :func:`action` (``store_true``)."""
+    return arg(name, action="store_true", help=help)
+
+
 def action(summary: str, *arguments: Argument) -> Callable[[Method], Method]:
     """Mark ``_<name>(self, options)`` of an :class:`ActionCommand` as the action ``<name>``."""
 

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from dasf_jupyter.broker.models import Topic, TopicPermission, topic_name_error
 
-from ._base import ActionCommand, action, arg
+from ._base import ActionCommand, action, arg, flag
 from ._lookup import get_topic, get_user
 
 
@@ -20,13 +20,12 @@ class Command(ActionCommand):
     @action(
         "create a topic",
         arg("name"),
-        arg("--public", action="store_true", help="anyone may call and view it"),
+        flag("--public", "anyone may call and view it"),
         arg("--description", default=""),
         arg("--owner", help="user with all rights on the topic"),
-        arg(
+        flag(
             "--force",
-            action="store_true",
-            help="take the topic over if it exists: new owner and flags, its permission rows "
+            "take the topic over if it exists: new owner and flags, its permission rows "
             "removed, never a response topic (for a name squatted by someone else)",
         ),
     )
@@ -53,9 +52,7 @@ class Command(ActionCommand):
             )
         self.stdout.write(_take_over(existing, fields))
 
-    @action(
-        "list topics", arg("--all", action="store_true", help="include response topics of callers")
-    )
+    @action("list topics", flag("--all", "include response topics of callers"))
     def _list(self, options: dict[str, Any]) -> None:
         topics = Topic.objects.select_related("owner")
         if not options["all"]:

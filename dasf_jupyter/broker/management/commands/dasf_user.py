@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
-from ._base import ActionCommand, action, arg
+from ._base import ActionCommand, action, arg, flag
 
 
 class Command(ActionCommand):
@@ -17,7 +17,7 @@ class Command(ActionCommand):
     @action(
         "create a user",
         arg("name"),
-        arg("--superuser", action="store_true", help="may do everything"),
+        flag("--superuser", "may do everything"),
         arg("--password", help="for the admin site; tokens need none"),
         arg("--email", default=""),
     )
