@@ -39,6 +39,7 @@ keeps older ``except`` clauses working.
     ├── NotConnected             a ``%dasf`` command needs a connection (jupyter.session)
     ├── CellModuleError          a ``%%dasf module`` cell cannot be served (jupyter.serve_cell)
     ├── InvalidInput (ValueError) a form field's text is not a value (jupyter.forms)
+    ├── RouteError (ValueError)  a URL names no endpoint of an in-memory broker (testing)
     └── HelpShown                ``--help`` was printed; a signal, not a failure
                                  (jupyter.magic_args)
 """
