@@ -5,7 +5,8 @@ protocol gives every connection an ``asyncio.Queue`` (four deques, ~3 KiB), an
 ``asyncio.Event`` (one deque, ~760 B) and keeps the parsed handshake request and response
 (headers, ~5 KiB) for the life of the socket. :class:`LeanQueue` and :class:`LeanEvent` do
 the same jobs with a list and futures made only while someone waits; the handshake objects are
-dropped once the handshake is complete (the ASGI scope keeps its own copy of the headers).
+dropped (and the request's headers emptied) once the handshake is complete: the ASGI scope
+keeps its own copy of the headers.
 """
 
 from __future__ import annotations
@@ -113,5 +114,7 @@ class LeanWebSocketProtocol(DrainingWebSocketProtocol):
     async def send(self, message: Any) -> None:
         await super().send(message)
         if self.handshake_complete and getattr(self, "response", None) is not None:
-            # uvicorn reads request and response only until the handshake is answered
+            # uvicorn reads request and response only until the handshake is answered; the
+            # websockets parser's generator frame still holds the request: empty its headers
+            self.request.headers.clear()
             self.request = self.response = None  # type: ignore[assignment]

@@ -72,6 +72,8 @@ def test_protocol_uses_the_lean_parts_and_drops_the_handshake_once_accepted():
             await send({"type": "websocket.send", "text": "hello"})
 
         protocol, transport = await run_app(script)
+        request = protocol.conn.parser.gi_frame.f_locals.get("request")  # websockets' parser
+        assert request is None or not list(request.headers.raw_items())
         assert isinstance(protocol.queue, LeanQueue)
         assert isinstance(protocol.writable, LeanEvent)
         assert protocol.request is None and protocol.response is None
