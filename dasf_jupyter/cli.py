@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from .backend.config import ModuleSettings
 from .errors import CodecError, DasfError, InvalidName
@@ -15,26 +15,35 @@ from .peer_config import ClientSettings
 from .settings_table import SettingError, add_arguments, flag_values, help_epilog, load
 
 EXIT_OK, EXIT_REMOTE, EXIT_USAGE = 0, 1, 2
+Table = TypeVar("Table", ModuleSettings, ClientSettings)
 
 
 class UsageError(DasfError):
     """The command line cannot be carried out as given (exit code 2)."""
 
 
+def _settings_parser(sub: Any, name: str, summary: str, table: type) -> argparse.ArgumentParser:
+    """Subcommand ``name`` with the flags of the settings ``table``, its variables in --help."""
+    parser = sub.add_parser(
+        name,
+        help=summary,
+        epilog=help_epilog(table),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(parser, table)
+    return parser
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dasf", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = sub.add_parser(
-        "serve",
-        help="serve a Python file or module as a backend module",
-        epilog=help_epilog(ModuleSettings),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    serve = _settings_parser(
+        sub, "serve", "serve a Python file or module as a backend module", ModuleSettings
+    )  # --token, --redis
     serve.add_argument("target", help="file.py or dotted module name")
     serve.add_argument("--topic", "-t", required=True, help="the request topic to serve")
     serve.add_argument("--url", required=True, help="broker websocket URL, e.g. ws://host/ws")
-    add_arguments(serve, ModuleSettings)  # --token, --redis
     serve.add_argument("--workers", type=int, default=4, help="parallel calls (default 4)")
     serve.add_argument("--queue-size", type=int, default=None, help="calls waiting at most")
     serve.add_argument("--traceback", action="store_true", help="send tracebacks with errors")
@@ -69,31 +78,23 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("target", help="file.py or dotted module name")
     schema.add_argument("--topic", "-t", default=None, help="topic name to put in the schema")
 
-    call = sub.add_parser(
-        "call",
-        help="call a function of a served module, print the result",
-        epilog=help_epilog(ClientSettings),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    call = _settings_parser(
+        sub, "call", "call a function of a served module, print the result", ClientSettings
+    )  # --token
     call.add_argument("url", help="broker websocket URL")
     call.add_argument("topic", help="the module's topic")
     call.add_argument("func", help="function name, or Class.method")
     call.add_argument("--json", default="{}", help="arguments as a JSON object")
     call.add_argument("--init", default="{}", help="constructor arguments for Class.method")
-    add_arguments(call, ClientSettings)  # --token
     call.add_argument("--timeout", type=float, default=600.0, help="seconds (default 600)")
     call.add_argument("--raw", action="store_true", help="print the result's wire JSON")
     call.add_argument("--identity", help="identity key (from `dasf keygen`) to sign with")
     call.add_argument("--trust", metavar="FINGERPRINT", help="expected module key (SHA256:...)")
 
-    modules = sub.add_parser(
-        "modules",
-        help="list the modules a broker knows",
-        epilog=help_epilog(ClientSettings),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    modules = _settings_parser(
+        sub, "modules", "list the modules a broker knows", ClientSettings
+    )  # --token
     modules.add_argument("url", help="broker websocket URL")
-    add_arguments(modules, ClientSettings)  # --token
     return parser
 
 
@@ -116,18 +117,13 @@ def _load_module(target: str, topic: str, **options: Any) -> Any:
         raise UsageError(f"cannot load {target!r}: {exc}") from None
 
 
-def _module_settings(args: argparse.Namespace) -> ModuleSettings:
-    """The environment's module settings with the command line's (this CLI is the edge)."""
-    return load(ModuleSettings, os.environ, **flag_values(args, ModuleSettings))
-
-
-def _client_settings(args: argparse.Namespace) -> ClientSettings:
-    """The environment's client settings with the command line's."""
-    return load(ClientSettings, os.environ, **flag_values(args, ClientSettings))
+def _settings(args: argparse.Namespace, table: type[Table]) -> Table:
+    """The environment's settings of ``table`` with the command line's (this CLI is the edge)."""
+    return load(table, os.environ, **flag_values(args, table))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    settings = _module_settings(args)
+    settings = _settings(args, ModuleSettings)
     module = _load_module(
         args.target,
         args.topic,
@@ -177,7 +173,7 @@ def cmd_call(args: argparse.Namespace) -> int:
     arguments = _json_object(args.json, "--json")
     init = _json_object(args.init, "--init")
     trust = {args.topic: args.trust} if args.trust else None
-    settings = _client_settings(args)
+    settings = _settings(args, ClientSettings)
     with connect(
         args.url,
         settings.token or None,
@@ -232,7 +228,7 @@ def _render(value: Any) -> str:
 def cmd_modules(args: argparse.Namespace) -> int:
     from .client import connect
 
-    settings = _client_settings(args)
+    settings = _settings(args, ClientSettings)
     with connect(args.url, settings.token or None, settings=settings) as conn:
         infos = conn.modules()
     if not infos:

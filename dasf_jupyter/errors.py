@@ -39,11 +39,14 @@ keeps older ``except`` clauses working.
     ├── NotConnected             a ``%dasf`` command needs a connection (jupyter.session)
     ├── CellModuleError          a ``%%dasf module`` cell cannot be served (jupyter.serve_cell)
     ├── InvalidInput (ValueError) a form field's text is not a value (jupyter.forms)
+    ├── RouteError (ValueError)  a URL names no endpoint of an in-memory broker (testing)
     └── HelpShown                ``--help`` was printed; a signal, not a failure
                                  (jupyter.magic_args)
 """
 
 from __future__ import annotations
+
+from dataclasses import KW_ONLY, dataclass
 
 
 class DasfError(Exception):
@@ -108,6 +111,7 @@ class ModuleNotServed(DasfError):
     """No backend module consumes the requested topic."""
 
 
+@dataclass(eq=False, repr=False)  # an exception: compared by identity, repr from its args
 class RemoteError(DasfError):
     """The backend module answered a request with an error.
 
@@ -116,17 +120,12 @@ class RemoteError(DasfError):
     traceback when the module is configured to send it.
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        exc_type: str | None = None,
-        traceback: str | None = None,
-        topic: str | None = None,
-    ) -> None:
-        self.message = message
-        self.exc_type = exc_type
-        self.traceback = traceback
-        self.topic = topic
-        prefix = f"{exc_type}: " if exc_type else ""
-        super().__init__(f"{prefix}{message}")
+    message: str
+    _: KW_ONLY
+    exc_type: str | None = None
+    traceback: str | None = None
+    topic: str | None = None
+
+    def __post_init__(self) -> None:
+        prefix = f"{self.exc_type}: " if self.exc_type else ""
+        super().__init__(f"{prefix}{self.message}")

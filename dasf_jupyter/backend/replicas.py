@@ -12,11 +12,14 @@ import json
 import logging
 import threading
 import urllib.parse
+from collections.abc import Callable
+from typing import ParamSpec
 
 from ..errors import DasfError
 from ..transport import WEBSOCKETS, BrokerUrl, Transport
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
 
 #: the whole check (one HTTP GET) gives up after this many seconds
 CHECK_TIMEOUT = 10.0
@@ -58,17 +61,14 @@ def warn_if_split(
         )
 
 
-def check_in_background(
-    broker: BrokerUrl,
-    headers: dict[str, str],
-    topic: str,
-    own: str,
-    transport: Transport = WEBSOCKETS,
-) -> None:
-    """Run :func:`warn_if_split` in a daemon thread (serving never waits for it)."""
-    threading.Thread(
-        target=warn_if_split,
-        args=(broker, dict(headers), topic, own, transport),
-        name="dasf-subscription-check",
-        daemon=True,
-    ).start()
+def _in_daemon_thread(check: Callable[P, None], name: str) -> Callable[P, None]:
+    """``check`` started in a daemon thread called ``name``: the caller never waits for it."""
+
+    def start(*args: P.args, **kwargs: P.kwargs) -> None:
+        threading.Thread(target=check, args=args, kwargs=kwargs, name=name, daemon=True).start()
+
+    return start
+
+
+#: :func:`warn_if_split` in a daemon thread (serving never waits for it)
+check_in_background = _in_daemon_thread(warn_if_split, "dasf-subscription-check")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -108,21 +110,29 @@ def topic_as_json(
     }
 
 
-def _get_only(request: HttpRequest) -> JsonResponse | None:
-    if request.method in ("GET", "HEAD"):
-        return None
-    return _error(405, f"method {request.method} not allowed; use GET", Allow="GET, HEAD")
+def _viewer_get(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+    """A GET/HEAD-only view called as ``view(request, user, **kwargs)`` with the caller.
+
+    Other methods get 405, a bad token 401.
+    """
+
+    @functools.wraps(view)
+    def checked(request: HttpRequest, **kwargs: Any) -> JsonResponse:
+        if request.method not in ("GET", "HEAD"):
+            allowed = "GET, HEAD"
+            return _error(405, f"method {request.method} not allowed; use GET", Allow=allowed)
+        try:
+            user = _caller(request)
+        except AuthRefused as exc:
+            return _error(401, exc.reason, WWW_Authenticate="Token")
+        return view(request, user, **kwargs)
+
+    return checked
 
 
-def topic_list(request: HttpRequest) -> JsonResponse:
+@_viewer_get
+def topic_list(request: HttpRequest, user: Any) -> JsonResponse:
     """GET /api/topics/ — the topics the caller may view, without response topics."""
-    refused = _get_only(request)
-    if refused:
-        return refused
-    try:
-        user = _caller(request)
-    except AuthRefused as exc:
-        return _error(401, exc.reason, WWW_Authenticate="Token")
     now = timezone.now()
     topics = visible_topics(user)
     online = request.GET.get("online", "").lower()
@@ -134,15 +144,9 @@ def topic_list(request: HttpRequest) -> JsonResponse:
     return JsonResponse([topic_as_json(t, now, census.get(t.name)) for t in topics], safe=False)
 
 
-def topic_detail(request: HttpRequest, name: str) -> JsonResponse:
+@_viewer_get
+def topic_detail(request: HttpRequest, user: Any, name: str) -> JsonResponse:
     """GET /api/topics/<name>/ — one topic, 404 if unknown or not visible to the caller."""
-    refused = _get_only(request)
-    if refused:
-        return refused
-    try:
-        user = _caller(request)
-    except AuthRefused as exc:
-        return _error(401, exc.reason, WWW_Authenticate="Token")
     topic = None if topic_name_error(name) else Topic.objects.filter(name=name).first()
     # an invisible topic looks exactly like a missing one, so names do not leak
     if topic is None or topic.is_response_topic or not may_view_topic(user, topic):

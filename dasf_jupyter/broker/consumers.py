@@ -129,6 +129,21 @@ class _BrokerSocket(AsyncWebsocketConsumer):
         self.key_hash = hash_token_key(key) if key else None
         return TopicAccess(user)
 
+    async def permitted_access(self, action: str, topic: str) -> TopicAccess | None:
+        """The caller's access if it may ``action`` ("produce"/"consume") on ``topic``.
+
+        Otherwise the handshake is refused (401 bad token, 403 no right) and None returned.
+        """
+        access = await self.authenticated_access()
+        if access is None:
+            return None
+        check = access.check_produce if action == "produce" else access.check_consume
+        refusal = await check(topic)
+        if refusal:
+            await self.reject(403, refusal)
+            return None
+        return access
+
     async def watch_access(self, access: TopicAccess, action: str | None, topic: str | None):
         """Have the runtime's access watch close this socket if its token or right is revoked."""
         runtime = await get_runtime()
@@ -166,15 +181,11 @@ class ProducerSocket(_BrokerSocket):
         topic = await self.checked_topic()
         if not topic:
             return
-        access = await self.authenticated_access()
+        access = await self.permitted_access("produce", topic)
         if access is None:
             return
-        refusal = await access.check_produce(topic)
-        if refusal:
-            await self.reject(403, refusal)
-            return
         runtime = await get_runtime()
-        self.publisher = Publisher(topic, runtime.hub, runtime.hold, access, runtime.inflight)
+        self.publisher = Publisher(topic, runtime, access)
         await self.accept()
         await self.watch_access(access, "produce", topic)
 
@@ -257,12 +268,8 @@ class SubscriberSocket(_BrokerSocket):
             return
         if settings.DASF_SHARE_REFERENCE_REPLICAS:
             self.subscription = shared_subscription(self.subscription)
-        access = await self.authenticated_access()
+        access = await self.permitted_access("consume", topic)
         if access is None:
-            return
-        refusal = await access.check_consume(topic)
-        if refusal:
-            await self.reject(403, refusal)
             return
         self.runtime = runtime = await get_runtime()
         self.token = next(_socket_tokens)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -14,6 +16,9 @@ from django.utils import timezone
 from .models import Topic, TopicPermission, topic_name_error
 from .quotas import CreationQuota
 from .response_topics import claim_deadline, existing_source, naming_refusal, source_candidates
+
+#: an access rule: may this user do it on this topic
+Rule = Callable[[Any, Topic], bool]
 
 # a refused connection may retry; re-check the DB after this many seconds, not per message
 REFUSAL_CACHE_SECONDS = 5.0
@@ -85,10 +90,23 @@ def _owned_by_anonymous(topic: Topic) -> bool:
     return topic.owner_id is None and topic.owned_by_anonymous
 
 
+def _is_superuser(user: Any) -> bool:
+    return bool(user.is_authenticated and user.is_superuser)
+
+
+def _superuser_may(rule: Rule) -> Rule:
+    """``rule``, except that a superuser may do everything."""
+
+    @functools.wraps(rule)
+    def checked(user: Any, topic: Topic) -> bool:
+        return _is_superuser(user) or rule(user, topic)
+
+    return checked
+
+
+@_superuser_may
 def may_consume_topic(user: Any, topic: Topic) -> bool:
     """Consume rule for an existing topic."""
-    if user.is_authenticated and user.is_superuser:
-        return True
     if topic.is_response_topic:
         if _owned_by_anonymous(topic):
             # anonymous requesters: anywhere in open mode, of public topics in secure mode;
@@ -101,10 +119,9 @@ def may_consume_topic(user: Any, topic: Topic) -> bool:
     return _is_owner(user, topic) or _grant(user, topic, "consume")
 
 
+@_superuser_may
 def may_produce_topic(user: Any, topic: Topic) -> bool:
     """Produce rule for an existing topic."""
-    if user.is_authenticated and user.is_superuser:
-        return True
     if topic.is_response_topic:
         source = topic.source_topic
         if source is not None and may_consume_topic(user, source):
@@ -115,10 +132,9 @@ def may_produce_topic(user: Any, topic: Topic) -> bool:
     return _is_owner(user, topic) or _grant(user, topic, "produce")
 
 
+@_superuser_may
 def may_view_topic(user: Any, topic: Topic) -> bool:
     """View rule (discovery API); response topics are private to their owner."""
-    if user.is_authenticated and user.is_superuser:
-        return True
     if topic.is_response_topic:
         return _is_owner(user, topic)
     if not is_secure() or topic.is_public or _is_owner(user, topic):
@@ -132,7 +148,7 @@ def may_view_topic(user: Any, topic: Topic) -> bool:
 def visible_topics(user: Any) -> QuerySet[Topic]:
     """Non-response topics ``user`` may view, for the discovery list."""
     topics = Topic.objects.filter(is_response_topic=False)
-    if not is_secure() or (user.is_authenticated and user.is_superuser):
+    if not is_secure() or _is_superuser(user):
         return topics
     visible = Q(is_public=True)
     if user.is_authenticated:
@@ -192,14 +208,17 @@ def get_or_create_topic(
     return _create(user, name, quota, claimable_until=deadline)
 
 
+def _verdict(user: Any, topic: Topic, rule: Rule, action: str) -> str | None:
+    """None if ``rule`` lets ``user`` do ``action`` on ``topic``, else why not."""
+    return None if rule(user, topic) else _refused(user, action, topic.name)
+
+
 def produce_refusal(user: Any, name: str, quota: CreationQuota | None = None) -> str | None:
     """None if ``user`` may produce to topic ``name`` (creating it if allowed), else why not."""
     topic, error = get_or_create_topic(user, name, quota)
     if topic is None:
         return error
-    if may_produce_topic(user, topic):
-        return None
-    return _refused(user, "produce to", name)
+    return _verdict(user, topic, may_produce_topic, "produce to")
 
 
 def _subscribed_topic(
@@ -228,9 +247,7 @@ def consume_refusal(user: Any, name: str, quota: CreationQuota | None = None) ->
         topic, error = _subscribed_topic(user, name, quota)
         if topic is None:
             return error
-    if may_consume_topic(user, topic):
-        return None
-    return _refused(user, "consume", name)
+    return _verdict(user, topic, may_consume_topic, "consume")
 
 
 def response_topic_refusal(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from channels.db import database_sync_to_async
 from django.utils import timezone
@@ -11,12 +12,12 @@ from django.utils import timezone
 from ..errors import ProtocolError
 from . import frames
 from .backlog import BacklogFull
-from .hub import Hub
 from .inflight import final_response_route, mark_delivery
-from .inflight_store import InFlightStore
 from .models import Topic
 from .permissions import TopicAccess
-from .unserved import UnservedHold
+
+if TYPE_CHECKING:
+    from .runtime import BrokerRuntime
 
 log = logging.getLogger(__name__)
 
@@ -34,19 +35,10 @@ def _touch(names: list[str]) -> None:
 class Publisher:
     """Turns publish frames on ``topic`` into deliveries and returns the ack text."""
 
-    def __init__(
-        self,
-        topic: str,
-        hub: Hub,
-        hold: UnservedHold,
-        access: TopicAccess,
-        inflight: InFlightStore | None = None,
-    ) -> None:
+    def __init__(self, topic: str, runtime: BrokerRuntime, access: TopicAccess) -> None:
         self.topic = topic
-        self._hub = hub
-        self._hold = hold
+        self._runtime = runtime  # its hub delivers, its hold keeps, its inflight store routes
         self._access = access
-        self._inflight = inflight
 
     async def publish(self, text: str | bytes) -> str:
         """Route one publish frame, text or binary; return the ack (text, says why if refused).
@@ -69,17 +61,16 @@ class Publisher:
         except ProtocolError as exc:  # a binary header at the size limit, say
             return frames.ack_text(str(exc), None, context, None)
         delivery = mark_delivery(delivery, frame)
-        if self._inflight is not None:
-            answered = final_response_route(frame, self.topic)
-            if answered is not None:
-                await self._inflight.answered(answered)
+        answered = final_response_route(frame, self.topic)
+        if answered is not None:
+            await self._runtime.inflight.answered(answered)
         try:
-            consumers = await self._hub.publish(self.topic, delivery)
+            consumers = await self._runtime.hub.publish(self.topic, delivery)
         except BacklogFull as exc:  # the global cap (broker/backlog.py): a clear refusal
             log.warning("publish to %s refused: %s", self.topic, exc)
             return frames.ack_text(str(exc), None, context, None)
         if consumers == 0 and frames.expects_reply(frame) and not frames.no_hold(frame):
-            await self._hold.hold(self.topic, frame, delivery)
+            await self._runtime.hold.hold(self.topic, frame, delivery)
         await self._touch(response_topic)
         return frames.ack_text("ok", message_id, context, consumers)
 

@@ -137,30 +137,29 @@ def _written_from_dataarray(dataset: Any) -> bool:
     return all(set(coord.dims) <= set(array.dims) for coord in dataset.coords.values())
 
 
+def _decode(value: Any, kind: Any) -> Any:
+    """``value`` as an instance of ``kind`` (``xarray.DataArray`` or ``xarray.Dataset``)."""
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, (str, bytes, bytearray, memoryview)):
+        return _open(as_bytes(value, "xarray value"), dataset=kind.__name__ == "Dataset")
+    if isinstance(value, dict):
+        return kind.from_dict(value)
+    return kind(value)
+
+
 def decode_dataarray(value: Any) -> Any:
     """Wire form (or bytes / dict / array-like) → ``xarray.DataArray``."""
     import xarray as xr
 
-    if isinstance(value, xr.DataArray):
-        return value
-    if isinstance(value, (str, bytes, bytearray, memoryview)):
-        return _open(as_bytes(value, "xarray value"), dataset=False)
-    if isinstance(value, dict):
-        return xr.DataArray.from_dict(value)
-    return xr.DataArray(value)
+    return _decode(value, xr.DataArray)
 
 
 def decode_dataset(value: Any) -> Any:
     """Wire form (or bytes / dict / mapping) → ``xarray.Dataset``."""
     import xarray as xr
 
-    if isinstance(value, xr.Dataset):
-        return value
-    if isinstance(value, (str, bytes, bytearray, memoryview)):
-        return _open(as_bytes(value, "xarray value"), dataset=True)
-    if isinstance(value, dict):
-        return xr.Dataset.from_dict(value)
-    return xr.Dataset(value)
+    return _decode(value, xr.Dataset)
 
 
 DATAARRAY = register(

@@ -27,32 +27,36 @@ SUBSCRIPTION_PATTERN = re.compile(r"^[-_.:+\w]+$")
 RESPONSE_TOPIC_PREFIX_LENGTH = 183
 
 
+def _why_invalid(name: object, max_length: int, pattern: re.Pattern[str], rule: str) -> str | None:
+    """What is wrong with ``name`` as a non-empty string matching ``pattern``, else None."""
+    if not isinstance(name, str) or not name:
+        return "must be a non-empty string"
+    if len(name) > max_length:
+        return f"longer than {max_length} characters"
+    if not pattern.fullmatch(name):
+        return rule
+    return None
+
+
 def topic_name_error(name: object) -> str | None:
     """Why ``name`` cannot be a topic name, or None if it can."""
-    if not isinstance(name, str) or not name:
-        why = "must be a non-empty string"
-    elif len(name) > TOPIC_MAX_LENGTH:
-        why = f"longer than {TOPIC_MAX_LENGTH} characters"
-    elif not TOPIC_PATTERN.fullmatch(name):
-        why = "use letters, digits, '-', '_' and '.', starting with a letter or digit"
-    elif ".." in name:
+    why = _why_invalid(
+        name,
+        TOPIC_MAX_LENGTH,
+        TOPIC_PATTERN,
+        "use letters, digits, '-', '_' and '.', starting with a letter or digit",
+    )
+    if why is None and ".." in str(name):
         why = "'..' is not allowed"
-    else:
-        return None
-    return f"invalid topic name {name!r:.220}: {why}"
+    return None if why is None else f"invalid topic name {name!r:.220}: {why}"
 
 
 def subscription_name_error(name: object) -> str | None:
     """Why ``name`` cannot be a subscription name, or None if it can."""
-    if not isinstance(name, str) or not name:
-        why = "must be a non-empty string"
-    elif len(name) > SUBSCRIPTION_MAX_LENGTH:
-        why = f"longer than {SUBSCRIPTION_MAX_LENGTH} characters"
-    elif not SUBSCRIPTION_PATTERN.fullmatch(name):
-        why = "use letters, digits and -_.:+"
-    else:
-        return None
-    return f"invalid subscription name {name!r:.220}: {why}"
+    why = _why_invalid(
+        name, SUBSCRIPTION_MAX_LENGTH, SUBSCRIPTION_PATTERN, "use letters, digits and -_.:+"
+    )
+    return None if why is None else f"invalid subscription name {name!r:.220}: {why}"
 
 
 def check_topic(name: str) -> str:

@@ -81,8 +81,27 @@ def _load_private(path: Path, kind: type, passphrase: bytes | None = None):
     return key
 
 
+class _PublicParts:
+    """The public half of ``self.private_key`` (X25519 or Ed25519) in its published forms."""
+
+    private_key: x25519.X25519PrivateKey | ed25519.Ed25519PrivateKey
+
+    @property
+    def public_bytes(self) -> bytes:
+        return self.private_key.public_key().public_bytes(_RAW, _RAW_PUB)
+
+    @property
+    def public_key(self) -> str:
+        """Base64 of the raw public key, as published in api_info or an allow-list."""
+        return encode_public_key(self.public_bytes)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.public_bytes)
+
+
 @dataclass(frozen=True)
-class ModuleKeyPair:
+class ModuleKeyPair(_PublicParts):
     """A backend module's long-term X25519 key pair (requests are sealed to it)."""
 
     private_key: x25519.X25519PrivateKey
@@ -113,22 +132,9 @@ class ModuleKeyPair:
             write_private_new(path, _pem_private(x25519.X25519PrivateKey.generate()))
         return cls.load(path)
 
-    @property
-    def public_bytes(self) -> bytes:
-        return self.private_key.public_key().public_bytes(_RAW, _RAW_PUB)
-
-    @property
-    def public_key(self) -> str:
-        """Base64 of the raw public key, as published in api_info."""
-        return encode_public_key(self.public_bytes)
-
-    @property
-    def fingerprint(self) -> str:
-        return fingerprint(self.public_bytes)
-
 
 @dataclass(frozen=True)
-class IdentityKey:
+class IdentityKey(_PublicParts):
     """A user's Ed25519 identity: signs requests so modules know who calls."""
 
     private_key: ed25519.Ed25519PrivateKey
@@ -164,18 +170,6 @@ class IdentityKey:
         public_path = path.with_name(path.name + ".pub")
         public_path.write_text(self.public_line(comment) + "\n")
         return public_path
-
-    @property
-    def public_bytes(self) -> bytes:
-        return self.private_key.public_key().public_bytes(_RAW, _RAW_PUB)
-
-    @property
-    def public_key(self) -> str:
-        return encode_public_key(self.public_bytes)
-
-    @property
-    def fingerprint(self) -> str:
-        return fingerprint(self.public_bytes)
 
     def public_line(self, comment: str = "") -> str:
         """``dasf-ed25519 <base64> [comment]`` — one line of an allow-list file."""

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
+from ..errors import DasfError
 from ..protocol import STATUS_PING_TOPIC
 from ..transport.urls import check_subscription, check_topic
 
 Kind = Literal["produce", "consume", "status"]
 
 
-class RouteError(ValueError):
+class RouteError(DasfError, ValueError):
     """The URL names no endpoint; ``status`` is the HTTP status our broker would refuse with."""
 
     def __init__(self, status: int, reason: str) -> None:

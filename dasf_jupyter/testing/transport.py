@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ..transport.base import HttpAnswer
+from ..transport.base import HttpAnswer, SocketRequest, Transport
 from .sockets import MemorySocket
 
 if TYPE_CHECKING:
     from .broker import InMemoryBroker
 
 
-class MemoryTransport:
+class MemoryTransport(Transport):
     """Opens sockets to, and GETs from, one :class:`~.broker.InMemoryBroker` (no ports).
 
     Pass it as ``transport=`` wherever dasf-jupyter opens connections; it is the broker's
@@ -22,19 +22,11 @@ class MemoryTransport:
     def __init__(self, broker: InMemoryBroker) -> None:
         self.broker = broker
 
-    def open(
-        self,
-        url: str,
-        headers: Mapping[str, str] | None = None,
-        *,
-        open_timeout: float = 10.0,
-        max_size: int | None = None,
-    ) -> MemorySocket:
-        return self.broker.open_socket(url, headers, max_size=max_size)
+    def connect(self, request: SocketRequest) -> MemorySocket:
+        # no open_timeout: an in-memory broker answers at once
+        return self.broker.open_socket(request.url, request.headers, max_size=request.max_size)
 
-    def get(
-        self, url: str, headers: Mapping[str, str] | None = None, *, timeout: float = 10.0
-    ) -> HttpAnswer:
+    def fetch(self, url: str, headers: Mapping[str, str] | None, timeout: float) -> HttpAnswer:
         return self.broker.http_get(url, headers)
 
     def __repr__(self) -> str:

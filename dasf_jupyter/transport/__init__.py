@@ -1,6 +1,6 @@
 """Websocket connections to a DASF broker (blocking, thread-safe adapters)."""
 
-from .base import FrameSocket, HttpAnswer, Transport
+from .base import FrameSocket, HttpAnswer, SocketRequest, Transport
 from .sockets import ConsumerSocket, ProducerPool, ProducerSocket
 from .urls import BrokerUrl, auth_headers, check_subscription, check_topic
 from .websocket import DEFAULT_MAX_MESSAGE, WEBSOCKETS, WebsocketTransport, open_websocket
@@ -14,6 +14,7 @@ __all__ = [
     "HttpAnswer",
     "ProducerPool",
     "ProducerSocket",
+    "SocketRequest",
     "Transport",
     "WebsocketTransport",
     "auth_headers",

@@ -14,6 +14,9 @@ from typing import Protocol, runtime_checkable
 
 Frame = str | bytes
 
+#: largest frame we accept from the broker (a result fragment is far smaller by default)
+DEFAULT_MAX_MESSAGE = 256 * 1024 * 1024
+
 
 @runtime_checkable
 class FrameSocket(Protocol):
@@ -42,6 +45,17 @@ class HttpAnswer:
     body: bytes
 
 
+@dataclass(frozen=True)
+class SocketRequest:
+    """What :meth:`Transport.open` was asked for, every argument given."""
+
+    url: str
+    headers: Mapping[str, str] | None
+    open_timeout: float
+    #: largest frame accepted (None: no limit)
+    max_size: int | None
+
+
 class Transport(Protocol):
     """Opens frame sockets to broker URLs and answers the broker's HTTP GETs."""
 
@@ -51,14 +65,26 @@ class Transport(Protocol):
         headers: Mapping[str, str] | None = None,
         *,
         open_timeout: float = 10.0,
-        max_size: int | None = None,
+        max_size: int | None = DEFAULT_MAX_MESSAGE,
     ) -> FrameSocket:
         """Connect to the websocket ``url``; BrokerRefused for an HTTP refusal of the handshake,
-        ConnectionLost when nothing answers."""
-        ...
+        ConnectionLost when nothing answers.
+
+        Transports that subclass :class:`Transport` implement :meth:`connect` and inherit this
+        signature and its defaults.
+        """
+        return self.connect(SocketRequest(url, headers, open_timeout, max_size))
+
+    def connect(self, request: SocketRequest) -> FrameSocket:
+        """Open the socket :meth:`open` was asked for."""
+        raise NotImplementedError
 
     def get(
         self, url: str, headers: Mapping[str, str] | None = None, *, timeout: float = 10.0
     ) -> HttpAnswer:
-        """GET ``url``; ConnectionLost when nothing answers."""
-        ...
+        """GET ``url``; ConnectionLost when nothing answers (subclasses implement fetch)."""
+        return self.fetch(url, headers, timeout)
+
+    def fetch(self, url: str, headers: Mapping[str, str] | None, timeout: float) -> HttpAnswer:
+        """:meth:`get` with every argument given."""
+        raise NotImplementedError

@@ -225,9 +225,11 @@ class ProducerPool:
         *,
         transport: Transport | None = None,
     ) -> None:
-        self._url_for_topic = url_for_topic
-        self._headers = headers
-        self._transport = transport
+        def connect(topic: str) -> ProducerSocket:
+            return ProducerSocket(url_for_topic(topic), headers, topic=topic, transport=transport)
+
+        #: opens the producer socket of a topic (the one thing the pool needs to know)
+        self._connect = connect
         #: above this many sockets the least recently used one is closed (None: no cap)
         self.max_sockets = max_sockets
         self._sockets: dict[str, ProducerSocket] = {}
@@ -245,12 +247,7 @@ class ProducerPool:
             with self._lock:
                 sock = self._sockets.get(topic)
             if sock is None or sock.closed:
-                sock = ProducerSocket(
-                    self._url_for_topic(topic),
-                    self._headers,
-                    topic=topic,
-                    transport=self._transport,
-                )
+                sock = self._connect(topic)
                 with self._lock:
                     self._sockets[topic] = sock
                     evicted = self._over_cap(topic)

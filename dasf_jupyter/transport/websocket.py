@@ -11,13 +11,10 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.sync.client import ClientConnection, connect
 
 from ..errors import BrokerRefused, ConnectionLost, PayloadTooLarge
-from .base import Frame, HttpAnswer
+from .base import DEFAULT_MAX_MESSAGE, Frame, HttpAnswer, SocketRequest, Transport
 
 # websockets ≥ 17 warns unless a directly returned connection is requested explicitly
 _LEGACY = {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
-
-#: largest frame we accept from the broker (a result fragment is far smaller by default)
-DEFAULT_MAX_MESSAGE = 256 * 1024 * 1024
 
 #: close code of a websocket message over the peer's size limit (RFC 6455)
 MESSAGE_TOO_BIG = 1009
@@ -87,23 +84,19 @@ class WebsocketFrameSocket:
         self._ws.close()
 
 
-class WebsocketTransport:
+class WebsocketTransport(Transport):
     """Real websockets to the broker, and ``urllib`` for its HTTP API."""
 
-    def open(
-        self,
-        url: str,
-        headers: Mapping[str, str] | None = None,
-        *,
-        open_timeout: float = 10.0,
-        max_size: int | None = DEFAULT_MAX_MESSAGE,
-    ) -> WebsocketFrameSocket:
-        connection = open_websocket(url, headers, open_timeout=open_timeout, max_size=max_size)
-        return WebsocketFrameSocket(url, connection)
+    def connect(self, request: SocketRequest) -> WebsocketFrameSocket:
+        connection = open_websocket(
+            request.url,
+            request.headers,
+            open_timeout=request.open_timeout,
+            max_size=request.max_size,
+        )
+        return WebsocketFrameSocket(request.url, connection)
 
-    def get(
-        self, url: str, headers: Mapping[str, str] | None = None, *, timeout: float = 10.0
-    ) -> HttpAnswer:
+    def fetch(self, url: str, headers: Mapping[str, str] | None, timeout: float) -> HttpAnswer:
         request = urllib.request.Request(url, headers=dict(headers or {}))
         try:
             with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310

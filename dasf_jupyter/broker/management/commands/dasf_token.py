@@ -4,34 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from dasf_jupyter.broker.models import ApiToken, hash_token_key
 
+from ._base import ActionCommand, action, arg
 from ._lookup import get_user
 
 
-class Command(BaseCommand):
+class Command(ActionCommand):
     help = "Create, list and revoke API tokens (the key is shown only on creation)."
 
-    def add_arguments(self, parser: Any) -> None:
-        actions = parser.add_subparsers(dest="action", required=True)
-        create = actions.add_parser("create", help="create a token and print its key")
-        create.add_argument("user")
-        create.add_argument("--name", default="", help="a label, e.g. the machine it is for")
-        listing = actions.add_parser("list", help="list tokens (never their keys)")
-        listing.add_argument("user", nargs="?")
-        revoke = actions.add_parser("revoke", help="revoke a token by key or id")
-        revoke.add_argument("key_or_id")
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        getattr(self, f"_{options['action']}")(options)
-
+    @action(
+        "create a token and print its key",
+        arg("user"),
+        arg("--name", default="", help="a label, e.g. the machine it is for"),
+    )
     def _create(self, options: dict[str, Any]) -> None:
         _, key = ApiToken.create_for(get_user(options["user"]), name=options["name"])
         # the key alone on stdout, so scripts can capture it: KEY=$(dasf-broker manage ...)
         self.stdout.write(key)
 
+    @action("list tokens (never their keys)", arg("user", nargs="?"))
     def _list(self, options: dict[str, Any]) -> None:
         tokens = ApiToken.objects.select_related("user")
         if options["user"]:
@@ -44,6 +38,7 @@ class Command(BaseCommand):
                 f"created {token.created.isoformat()}\tlast used {used}"
             )
 
+    @action("revoke a token by key or id", arg("key_or_id"))
     def _revoke(self, options: dict[str, Any]) -> None:
         value = options["key_or_id"]
         token = ApiToken.objects.filter(key_hash=hash_token_key(value)).first()

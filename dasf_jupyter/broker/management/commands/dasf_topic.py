@@ -5,40 +5,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 
 from dasf_jupyter.broker.models import Topic, TopicPermission, topic_name_error
 
+from ._base import ActionCommand, action, arg, flag
 from ._lookup import get_topic, get_user
 
 
-class Command(BaseCommand):
+class Command(ActionCommand):
     help = "Create, list and delete broker topics."
 
-    def add_arguments(self, parser: Any) -> None:
-        actions = parser.add_subparsers(dest="action", required=True)
-        create = actions.add_parser("create", help="create a topic")
-        create.add_argument("name")
-        create.add_argument("--public", action="store_true", help="anyone may call and view it")
-        create.add_argument("--description", default="")
-        create.add_argument("--owner", help="user with all rights on the topic")
-        create.add_argument(
+    @action(
+        "create a topic",
+        arg("name"),
+        flag("--public", "anyone may call and view it"),
+        arg("--description", default=""),
+        arg("--owner", help="user with all rights on the topic"),
+        flag(
             "--force",
-            action="store_true",
-            help="take the topic over if it exists: new owner and flags, its permission rows "
+            "take the topic over if it exists: new owner and flags, its permission rows "
             "removed, never a response topic (for a name squatted by someone else)",
-        )
-        listing = actions.add_parser("list", help="list topics")
-        listing.add_argument(
-            "--all", action="store_true", help="include response topics of callers"
-        )
-        delete = actions.add_parser("delete", help="delete a topic and its response topics")
-        delete.add_argument("name")
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        getattr(self, f"_{options['action']}")(options)
-
+        ),
+    )
     def _create(self, options: dict[str, Any]) -> None:
         name = options["name"]
         error = topic_name_error(name)
@@ -62,6 +52,7 @@ class Command(BaseCommand):
             )
         self.stdout.write(_take_over(existing, fields))
 
+    @action("list topics", flag("--all", "include response topics of callers"))
     def _list(self, options: dict[str, Any]) -> None:
         topics = Topic.objects.select_related("owner")
         if not options["all"]:
@@ -78,6 +69,7 @@ class Command(BaseCommand):
                 f"{topic.name}\towner {owner}\t{','.join(flags) or '-'}\tlast pong {pong}"
             )
 
+    @action("delete a topic and its response topics", arg("name"))
     def _delete(self, options: dict[str, Any]) -> None:
         topic = get_topic(options["name"])
         topic.delete()
