@@ -15,7 +15,7 @@ from typing import Any
 from uvicorn.protocols.utils import ClientDisconnected
 from websockets.exceptions import InvalidState
 
-from .oversize import DrainingWebSocketProtocol
+from .lean_socket import LeanWebSocketProtocol
 
 #: key of a ``websocket.send`` event: the frame may wait for the next write of its socket
 DEFER = "dasf.defer"
@@ -24,8 +24,8 @@ DEFER = "dasf.defer"
 COALESCE_LIMIT = 64 * 1024
 
 
-class CoalescingWebSocketProtocol(DrainingWebSocketProtocol):
-    """uvicorn's websockets protocol (draining oversized messages) with coalesced writes."""
+class CoalescingWebSocketProtocol(LeanWebSocketProtocol):
+    """uvicorn's websockets protocol (lean, draining oversized messages), coalesced writes."""
 
     _flush_pending = False
     _deferred = 0  # bytes encoded and not written yet

@@ -16,6 +16,7 @@ import io
 from typing import Any
 
 from .attachments import Buffer, as_bytes, wire_bytes
+from .pieces import PiecesWriter
 from .registry import Codec, CodecError, register
 
 DATAARRAY_NAME = "xarray.DataArray/netcdf3-base64"
@@ -32,12 +33,12 @@ JSON_SCHEMA: dict[str, Any] = {
 
 def encode_xarray(obj: Any) -> str:
     """Encode a DataArray or Dataset as base64 netCDF3 text (or a binary-body attachment)."""
+    target = PiecesWriter()
     try:
-        raw = obj.to_netcdf(format="NETCDF3_CLASSIC", engine="scipy")
+        obj.to_netcdf(target, format="NETCDF3_CLASSIC", engine="scipy")
     except (TypeError, ValueError) as exc:
         raise CodecError(f"cannot write {type(obj).__name__} as netCDF3: {exc}") from None
-    # xarray >= 2025.09 returns a memoryview; base64 reads it without a copy to bytes
-    return wire_bytes(raw)
+    return wire_bytes(target.joined())
 
 
 class _ViewReader(io.RawIOBase):
