@@ -184,9 +184,16 @@ class _MemoryReceiver:
         return None
 
     def has_next(self) -> bool:
-        return bool(self.own or self._backlog.shared)
+        # shared work is only prefetched by a lone consumer: replicas take it in turns
+        backlog = self._backlog
+        return bool(self.own) or (bool(backlog.shared) and len(backlog.receivers) == 1)
 
     async def get(self) -> Message | None:
+        backlog = self._backlog
+        if backlog.shared and not self.own and len(backlog.receivers) > 1:
+            # a burst of requests is shared by the replicas: the others (woken by the burst)
+            # take their turn before this consumer takes the next one
+            await asyncio.sleep(0)
         while True:
             text = self._next()
             if text is not None:
