@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup-system.sh
 bash scripts/setup.sh test
 .venv/bin/ruff check dasf_jupyter tests benchmarks
+.venv/bin/mypy  # dasf_jupyter/, as configured in pyproject.toml
 .venv/bin/python -m pytest -p no:cacheprovider "$@"

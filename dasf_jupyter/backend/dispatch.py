@@ -35,10 +35,10 @@ from ..protocol import (
 )
 from ..protocol.body import (
     BINARY_BODY,
-    Buffer,
     decode_payload_value,
     encode_body_parts,
 )
+from ..protocol.buffers import Buffer
 from ..protocol.fragment_limits import FragmentLimits, module_limits
 from ..protocol.fragments import split_parts
 from ..security import RequestSecurity, SecurityError, SecurityPolicy, SignatureMissing
@@ -261,11 +261,11 @@ class Dispatcher:
             return [self.error_reply(job, _prefixed(VALIDATION_PREFIX, exc), exc, sec)]
         caller = sec.caller if sec is not None else None
         if getattr(bound, "needs_caller", False) and caller is None:
-            exc = SignatureMissing(
+            missing = SignatureMissing(
                 f"{bound!r} needs to know who calls: sign the request with an identity "
                 "(`dasf keygen`, then connect(..., identity=PATH))"
             )
-            return [self.error_reply(job, str(exc), exc, sec)]
+            return [self.error_reply(job, str(missing), missing, sec)]
         reporter = self._reporter_for(job, bound, data, send)
         try:
             with self._output_scope(job, send):
@@ -303,13 +303,13 @@ class Dispatcher:
         if not sealed_reply:  # raw bytes: a binary frame where the broker takes one
             extra = {Prop.BODY: BINARY_BODY} if attachments is not None else {}
             return self._raw_success(job, parts, extra)
-        (body,) = parts
-        size = len(body)
-        holder = [b64encode(body)]
-        del body
+        (whole,) = parts
+        size = len(whole)
+        holder = [b64encode(whole)]
+        del whole
         return self._success(job, holder, size, sec)
 
-    def _open(self, job: Job) -> tuple[str | bytes | memoryview, RequestSecurity | None]:
+    def _open(self, job: Job) -> tuple[str | Buffer, RequestSecurity | None]:
         """The plain request payload and its security context (opened and verified)."""
         policy, props = self.security, job.request.properties
         if policy is None or not concerns(policy, props):

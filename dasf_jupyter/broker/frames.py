@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..errors import ProtocolError
 from ..protocol import MessageType, Prop, Status, encode_text_payload
@@ -51,7 +51,7 @@ def _checked_fields(obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
-def looks_binary(data: str | bytes) -> bool:
+def looks_binary(data: str | bytes) -> TypeGuard[bytes]:
     """True for a websocket message meant as a binary frame (bytes starting with 0x00).
 
     Unlike :func:`~dasf_jupyter.protocol.binary.is_binary_frame` this includes frames too

@@ -37,7 +37,7 @@ def default_allowed_hosts(listen_host: str) -> list[str]:
         name = socket.gethostname()
         hosts += [name, socket.getfqdn()]
         try:
-            hosts += [info[4][0] for info in socket.getaddrinfo(name, None)]
+            hosts += [str(info[4][0]) for info in socket.getaddrinfo(name, None)]
         except OSError:
             pass
     else:

@@ -139,6 +139,6 @@ class UnservedHold:
         response_topic = response_topic_of(frame)
         if response_topic is None:
             return
-        text = unserved_error_text(frame, topic, self.timeout, message)
+        text = unserved_error_text(frame, topic, self.timeout, message or "")
         if not await self._hub.publish(response_topic, text):
             log.info("nobody consumes %s; unserved error for %s dropped", response_topic, topic)

@@ -40,7 +40,8 @@ class Codec:
 
     def python_type(self) -> type:
         """The Python type, importing its module if needed."""
-        return getattr(importlib.import_module(self.module), self.type_name)
+        found: type = getattr(importlib.import_module(self.module), self.type_name)
+        return found
 
     def schema(self) -> dict[str, Any]:
         """The JSON schema of the wire form, marked with :data:`CODEC_KEY`."""

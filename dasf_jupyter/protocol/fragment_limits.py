@@ -80,7 +80,7 @@ def limits_from_env(
         values[name] = value if name == "timeout" else int(value)
     if not values:
         return defaults
-    return FragmentLimits(**{**defaults.__dict__, **values})  # type: ignore[arg-type]
+    return FragmentLimits(**{**defaults.__dict__, **values})
 
 
 def module_limits() -> FragmentLimits:

@@ -11,14 +11,15 @@ import logging
 import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import PayloadTooLarge, ProtocolError
 from ..log_limits import LimitedWarnings
+from .buffers import Buffer
 from .envelope import b64decode
 
 #: a fragment: base64 text, or raw bytes of a binary frame (docs/binary-frames.md)
 Chunk = str | bytes | bytearray | memoryview
-Buffer = bytes | bytearray | memoryview
 
 #: the reference's default fragment size (characters of base64 text)
 DEFAULT_FRAGMENT_SIZE = 512_000
@@ -47,7 +48,7 @@ def raw_fragment_size(fragment_size: int) -> int:
     return max(3, fragment_size // 4 * 3)
 
 
-def split_data(data: bytes | memoryview, fragment_size: int) -> list[memoryview]:
+def split_data(data: Buffer, fragment_size: int) -> list[memoryview]:
     """Cut raw payload bytes into views of :func:`raw_fragment_size` bytes (no copies)."""
     view = memoryview(data).cast("B")
     step = raw_fragment_size(fragment_size)
@@ -90,7 +91,7 @@ def split_parts(parts: Sequence[Buffer], fragment_size: int) -> list[Buffer]:
     return out
 
 
-def fragment_index(properties: dict) -> tuple[int, int] | None:
+def fragment_index(properties: dict[str, Any]) -> tuple[int, int] | None:
     """``(fragment, num_fragments)`` of a message, ``None`` if it is not fragmented.
 
     Accepts ints and integer strings (Pulsar turns property values into strings).

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
+from typing import Any
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
@@ -38,7 +39,9 @@ log = logging.getLogger(__name__)
 redact_client_logs()  # websockets logs handshake headers (the token) at DEBUG level
 
 # websockets ≥ 17 warns unless a directly returned connection is requested explicitly
-_LEGACY = {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
+_LEGACY: dict[str, Any] = (
+    {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
+)
 
 #: largest frame we accept from the broker (a result fragment is far smaller by default)
 DEFAULT_MAX_MESSAGE = 256 * 1024 * 1024
