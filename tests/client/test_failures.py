@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import threading
 
 import pytest
 
@@ -18,6 +18,7 @@ from dasf_jupyter.protocol import Envelope
 from tests.client.conftest import fresh_topic, serve_sample
 from tests.client.scripted_broker import EchoBackend, scripted_broker
 from tests.conftest import free_port
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -52,7 +53,10 @@ def test_a_broker_ping_is_answered_with_a_pong(scripted):
         (response_topic,) = [t for t in scripted._consumers if t.startswith("probe_")]
         ping = {"messageType": "ping", "requestContext": 1, "response_topic": "status-ping"}
         scripted.deliver(response_topic, Envelope("", ping, message_id="p1"))
-        pong = _wait_for(lambda: [e for t, e in scripted.published if t == "status-ping"])
+        pong = eventually(
+            lambda: [e for t, e in scripted.published if t == "status-ping"],
+            message="a pong published to status-ping",
+        )
     assert pong[0].properties == {
         "messageType": "pong",
         "requestContext": 1,
@@ -81,8 +85,10 @@ def test_a_lost_broker_fails_pending_calls_with_connection_lost(start_broker):
     topic = fresh_topic("lost")
     with serve_sample(broker.url, topic), connect(broker.url) as conn:
         remote = conn.module(topic, timeout=30)
-        future = remote.sleep.submit(30.0)
-        time.sleep(0.5)  # let the request reach the backend
+        running = threading.Event()
+        # runs for 4 s, reporting each step: the first report says the call runs
+        future = remote.count_slowly.submit(40, delay=0.1, on_progress=lambda _: running.set())
+        assert running.wait(30), "the call did not start"
         broker.stop()
         with pytest.raises(ConnectionLost):
             future.result(timeout=60)
@@ -95,7 +101,9 @@ def test_the_same_connection_works_again_after_the_broker_restarts(start_broker)
         assert conn.module(topic, timeout=30).add(1, 1) == 2
         broker.stop()
         broker.start()  # same port and data; the backend reconnects by itself
-        remote = _wait_for(lambda: _module_or_none(conn, topic), timeout=60)
+        remote = eventually(
+            lambda: _module_or_none(conn, topic), timeout=60, message="the module to be back"
+        )
         assert remote.add(2, 2) == 4
 
 
@@ -109,22 +117,12 @@ def _module_or_none(conn, topic):
 def test_closing_the_connection_fails_pending_calls(served):
     url, topic = served
     conn = connect(url)
-    future = conn.module(topic, timeout=30).sleep.submit(30.0)
+    future = conn.module(topic, timeout=30).sleep.submit(3.0)  # still running at close()
     conn.close()
     with pytest.raises(ConnectionLost, match="closed"):
         future.result(timeout=30)
     with pytest.raises(DasfError, match="closed"):
         conn.call(topic, {"func_name": "add", "a": 1})
-
-
-def _wait_for(probe, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.05)
-    pytest.fail(f"the expected message did not arrive within {timeout} s")
 
 
 def test_broker_probes_with_a_colliding_context_do_not_answer_a_call(scripted):
