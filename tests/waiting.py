@@ -48,16 +48,18 @@ def eventually(
     deadline = time.monotonic() + timeout
     while True:
         error: BaseException | None = None
+        last: object = None
         try:
             value = check()
         except retry_on as exc:
-            error, value = exc, None  # type: ignore[assignment]
+            error = exc
         else:
             if value:
                 return value
+            last = value
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise NeverHappened(_failure(message, timeout, value, error)) from error
+            raise NeverHappened(_failure(message, timeout, last, error)) from error
         time.sleep(min(interval, remaining))
 
 
@@ -75,7 +77,7 @@ async def eventually_async(
         if isinstance(value, Awaitable):
             value = await value
         if value:
-            return value  # type: ignore[return-value]
+            return value
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise NeverHappened(_failure(message, timeout, value, None))

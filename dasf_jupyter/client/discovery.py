@@ -72,6 +72,7 @@ def list_modules(
         with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
             body = answer.read()
     except urllib.error.HTTPError as exc:
+        exc.close()  # it holds the response's socket; only the status is read
         if exc.code == 404:
             raise DasfError(
                 f"the broker at {http_base} has no discovery API ({url} answered 404); "

@@ -151,11 +151,12 @@ def test_consumer_of_backend_topic_is_probed_and_replies_are_recorded(broker_url
         assert info["api_info"] == api_info
         assert info["last_ping"] is not None
     # the backend's socket closed: offline at once, what it announced is kept
-    info = eventually(
-        lambda: (info := topic_json(broker_url, topic))["online"] is False and info,
-        timeout=10,
-        message="the topic to go offline",
-    )
+
+    def offline() -> dict | None:
+        now = topic_json(broker_url, topic)
+        return now if now["online"] is False else None
+
+    info = eventually(offline, timeout=10, message="the topic to go offline")
     assert info["api_info"] == api_info
 
 

@@ -36,6 +36,7 @@ from dasf_jupyter.protocol.body import BINARY_BODY, decode_body, encode_body, pl
 from dasf_jupyter.transport import BrokerUrl
 from tests.client.conftest import fresh_topic
 from tests.waiting import eventually
+from tests.wsclient import open_websocket
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -174,7 +175,7 @@ class WireSpy:
     def __init__(self, broker_url: str, topic: str, *, binary: bool) -> None:
         url = BrokerUrl.parse(broker_url).consumer(topic, f"spy-{secrets.token_hex(4)}")
         headers = {BINARY_FRAMES_HEADER: "1"} if binary else None
-        self.ws: ClientConnection = ws_connect(
+        self.ws: ClientConnection = open_websocket(
             url, additional_headers=headers, max_size=None, open_timeout=10, compression=None
         )
         self.frames: list[str | bytes] = []

@@ -52,7 +52,8 @@ def test_embedded_broker_starts_and_stops_with_the_server(tmp_path: Path) -> Non
             )
         with pytest.raises(urllib.error.HTTPError) as refused:
             server.get("/dasf/config", token=None)
-        assert refused.value.code == 403
+        with refused.value:  # closes the response it holds
+            assert refused.value.code == 403
     finally:
         server.stop()
     eventually(
@@ -118,7 +119,8 @@ def test_without_any_broker_config_is_empty_and_topics_404(tmp_path: Path) -> No
         assert server.get("/dasf/config")["broker_url"] is None
         with pytest.raises(urllib.error.HTTPError) as missing:
             server.get("/dasf/topics")
-        assert missing.value.code == 404
+        with missing.value:
+            assert missing.value.code == 404
     finally:
         server.stop()
 
@@ -132,8 +134,9 @@ def test_unreachable_broker_gives_502_with_a_reason(tmp_path: Path) -> None:
     try:
         with pytest.raises(urllib.error.HTTPError) as bad:
             server.get("/dasf/topics")
-        assert bad.value.code == 502
-        assert b"cannot reach the broker" in bad.value.read()
+        with bad.value:
+            assert bad.value.code == 502
+            assert b"cannot reach the broker" in bad.value.read()
     finally:
         server.stop()
 

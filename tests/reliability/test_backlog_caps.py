@@ -7,7 +7,6 @@ consumers are closed with the reason, and a publish that finds no room gets a re
 
 from __future__ import annotations
 
-import inspect
 import json
 import threading
 import time
@@ -16,19 +15,18 @@ import uuid
 import psutil
 import pytest
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect as ws_connect
 
 from tests.brokerfixtures import publish_frame, scaled_out_brokers
 from tests.waiting import eventually
+from tests.wsclient import open_websocket
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 MiB = 1 << 20
-_LEGACY = {"legacy": True} if "legacy" in inspect.signature(ws_connect).parameters else {}
 
 
 def connect(url: str, **options):
-    return ws_connect(url, max_size=None, open_timeout=10, **options, **_LEGACY)
+    return open_websocket(url, max_size=None, open_timeout=10, **options)
 
 
 def stalled_consumer(url: str):

@@ -56,7 +56,8 @@ def http_status(url: str, headers: dict[str, str] | None = None) -> int:
         with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
             return answer.status
     except urllib.error.HTTPError as exc:
-        return exc.code
+        with exc:  # closes the response it holds
+            return exc.code
 
 
 def test_no_token_appears_in_any_log_line_at_debug_level(tmp_path):
