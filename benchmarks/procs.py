@@ -37,7 +37,7 @@ class ChildProcess:
         os.close(fd)
         self.log_path = Path(log)
         self.name = name
-        self._log = open(self.log_path, "wb")  # closed in stop()
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 (the child writes to it until stop())
         self.proc = subprocess.Popen(
             [sys.executable, *args],
             cwd=REPO_ROOT,

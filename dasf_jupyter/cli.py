@@ -9,12 +9,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import DasfError
+from .errors import CodecError, DasfError, InvalidName
 
 EXIT_OK, EXIT_REMOTE, EXIT_USAGE = 0, 1, 2
 
 
-class UsageError(Exception):
+class UsageError(DasfError):
     """The command line cannot be carried out as given (exit code 2)."""
 
 
@@ -169,7 +169,7 @@ def cmd_call(args: argparse.Namespace) -> int:
         function = _find_function(remote, args.func, init)
         try:
             request = function.request(**arguments)
-        except TypeError as exc:
+        except (TypeError, CodecError) as exc:  # arguments that do not fit: the user's to fix
             raise UsageError(str(exc)) from None
         if args.raw:
             print(json.dumps(conn.call(args.topic, request, timeout=args.timeout), indent=2))
@@ -240,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except UsageError as exc:
+    except (UsageError, InvalidName) as exc:  # both are DasfErrors: caught first
         print(f"dasf {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except DasfError as exc:

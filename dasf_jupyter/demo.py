@@ -36,28 +36,30 @@ def _progress_bar(report: dict) -> None:
 
 
 def run(port: int | None) -> None:
-    with tempfile.TemporaryDirectory(prefix="dasf-demo-") as data_dir:
-        with BrokerProcess(port=port, data_dir=data_dir) as broker:
-            print(f"broker        {broker.url}  (embedded: SQLite + in-memory channel layer)")
-            module = BackendModule.from_path("dasf_jupyter.examples.climate", topic="climate")
-            with module.serve_in_background(broker.url):
-                print("backend       topic 'climate' served from dasf_jupyter.examples.climate")
-                with connect(broker.url, timeout=60) as conn:
-                    climate = conn.module("climate")
-                    print(f"discovered    {', '.join(dir(climate))}")
-                    print(f"signature     make_grid{climate.make_grid.__signature__}")
-                    print(f"add(2, 3)     = {climate.add(2, 3)}")
-                    grid = climate.make_grid(6)
-                    print(f"make_grid(6)  → {type(grid).__module__}.{type(grid).__name__}")
-                    print(grid)
-                    anomaly = climate.anomaly(grid)
-                    print(f"anomaly(grid) → max |anomaly| = {float(abs(anomaly).max()):.3g} K")
-                    print("slow_mean     with progress:")
-                    future = climate.slow_mean.submit(
-                        [1.0, 2.0, 3.0, 4.0, 5.0], on_progress=_progress_bar
-                    )
-                    mean = future.result(timeout=60)
-                    print(f"\n  = {mean}")
+    with (
+        tempfile.TemporaryDirectory(prefix="dasf-demo-") as data_dir,
+        BrokerProcess(port=port, data_dir=data_dir) as broker,
+    ):
+        print(f"broker        {broker.url}  (embedded: SQLite + in-memory channel layer)")
+        module = BackendModule.from_path("dasf_jupyter.examples.climate", topic="climate")
+        with module.serve_in_background(broker.url):
+            print("backend       topic 'climate' served from dasf_jupyter.examples.climate")
+            with connect(broker.url, timeout=60) as conn:
+                climate = conn.module("climate")
+                print(f"discovered    {', '.join(dir(climate))}")
+                print(f"signature     make_grid{climate.make_grid.__signature__}")
+                print(f"add(2, 3)     = {climate.add(2, 3)}")
+                grid = climate.make_grid(6)
+                print(f"make_grid(6)  → {type(grid).__module__}.{type(grid).__name__}")
+                print(grid)
+                anomaly = climate.anomaly(grid)
+                print(f"anomaly(grid) → max |anomaly| = {float(abs(anomaly).max()):.3g} K")
+                print("slow_mean     with progress:")
+                future = climate.slow_mean.submit(
+                    [1.0, 2.0, 3.0, 4.0, 5.0], on_progress=_progress_bar
+                )
+                mean = future.result(timeout=60)
+                print(f"\n  = {mean}")
     print("done: broker, backend module and client stopped")
 
 

@@ -194,4 +194,4 @@ def make_policy(
             scope=keypair.fingerprint if keypair else topic,
             redis_url=redis_url,
         )
-    return SecurityPolicy(mode, keypair, allow_list, require_auth, replay_cache=seen)
+    return SecurityPolicy(mode, keypair, allow_list, require_auth=require_auth, replay_cache=seen)

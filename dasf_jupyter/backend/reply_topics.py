@@ -17,23 +17,17 @@ import threading
 import time
 
 from ..protocol import STATUS_PING_TOPIC
+from ..protocol.names import derives_from
 
 log = logging.getLogger(__name__)
 
 #: at most one warning per this many seconds about refused reply topics
 WARN_INTERVAL = 10.0
-#: clients cut long module topics here before adding ``_<suffix>``
-_CLIENT_PREFIX_LENGTH = 183
 
 
 def may_reply_to(module_topic: str, response_topic: str) -> bool:
     """Whether ``response_topic`` is the status topic or a response topic of ``module_topic``."""
-    if response_topic == STATUS_PING_TOPIC:
-        return True
-    for prefix in (module_topic, module_topic[:_CLIENT_PREFIX_LENGTH]):
-        if response_topic.startswith(prefix + "_") and len(response_topic) > len(prefix) + 1:
-            return True
-    return False
+    return response_topic == STATUS_PING_TOPIC or derives_from(response_topic, module_topic)
 
 
 class RefusedReplyTopics:

@@ -14,6 +14,7 @@ from typing import Any, Union
 
 from pydantic import Field, RootModel, ValidationError, create_model
 
+from ..errors import DasfError
 from .members import load_members
 from .schema_config import MemberConfig, configure
 from .schema_models import ClassEntry, FunctionEntry, build_class, build_function
@@ -33,7 +34,7 @@ __all__ = [
 PREFIX = "error validating request: "
 
 
-class RequestValidationError(ValueError):
+class RequestValidationError(DasfError, ValueError):
     """A request does not match the module's schema; ``str()`` is a readable report."""
 
     def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
@@ -41,7 +42,7 @@ class RequestValidationError(ValueError):
         super().__init__(PREFIX + message)
 
 
-class ResultValidationError(ValueError):
+class ResultValidationError(DasfError, ValueError):
     """A function's return value does not match its return annotation."""
 
 

@@ -103,7 +103,7 @@ def build_function(
     config = config_of(func, config)
     model_name = model_name or snake_to_camel("Func", name)
     doc = parse_doc(func)
-    sig = signature_fields(func, owner, doc, config, ("func_name",), skip_first)
+    sig = signature_fields(func, owner, doc, config, ("func_name",), skip_first=skip_first)
     model = _create(
         model_name,
         owner,
@@ -168,13 +168,15 @@ def build_class(
         sig = SignatureFields({}, [])
     else:
         sig = signature_fields(
-            init, name, doc.merged(init_doc), config, ("class_name", "function"), True
+            init, name, doc.merged(init_doc), config, ("class_name", "function"), skip_first=True
         )
     methods = _build_methods(cls, model_name, config, method_configs or {})
     fields = {"class_name": discriminator_field("class_name", name), **sig.fields}
-    common = dict(
-        __base__=RequestModel, __doc__=doc.description or None, __module__=cls.__module__
-    )
+    common = {
+        "__base__": RequestModel,
+        "__doc__": doc.description or None,
+        "__module__": cls.__module__,
+    }
     # the reference puts class_name after the constructor parameters
     ordered = {**sig.fields, "class_name": fields["class_name"]}
     constructor = _create(model_name, name, **common, **ordered)

@@ -12,14 +12,14 @@ from typing import Any, Literal, Optional
 from pydantic import Field
 
 from ..codecs import pydantic_type_for
+from ..errors import MemberSchemaError
 from ..security.caller import Caller, caller_parameters
 from .docstrings import DocInfo
 from .progress import ProgressReporter
 from .schema_config import MemberConfig
 
-
-class SchemaError(TypeError):
-    """A function or class cannot be turned into a DASF schema (e.g. it takes ``*args``)."""
+#: the name this package has always raised (and users catch)
+SchemaError = MemberSchemaError
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,7 @@ def signature_fields(
     doc: DocInfo,
     config: MemberConfig,
     reserved: tuple[str, ...],
+    *,
     skip_first: bool = False,
 ) -> SignatureFields:
     """Build pydantic fields for the parameters of ``func``."""

@@ -12,6 +12,7 @@ from channels.db import database_sync_to_async
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
+from ..errors import DasfError
 from .models import ApiToken, hash_token_key
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 MAX_KEY_LENGTH = 512
 
 
-class AuthRefused(Exception):
+class AuthRefused(DasfError):
     """A presented token is not acceptable; ``reason`` says why, in plain words."""
 
     def __init__(self, reason: str) -> None:

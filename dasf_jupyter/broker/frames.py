@@ -1,15 +1,43 @@
-"""Frames the broker reads and writes, as pure functions on JSON text (no I/O)."""
+"""Frames the broker reads and writes, as pure functions on JSON text (no I/O).
+
+Incoming frames are checked by :mod:`dasf_jupyter.protocol.wire`, the validator every peer
+uses; this module adds what only the broker writes (acks, deliveries, its own errors).
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
 from datetime import datetime, timezone
-from typing import Any, TypeGuard
+from typing import Any
 
 from ..errors import ProtocolError
-from ..protocol import MessageType, Prop, Status, encode_text_payload
+from ..protocol import MessageType, Prop, Status, encode_text_payload, wire
 from ..protocol.binary import decode_binary_frame, with_header_fields
+from ..protocol.wire import looks_binary
+
+__all__ = [
+    "REPLY_EXPECTED",
+    "ack_text",
+    "binary_delivery_of",
+    "context_of",
+    "delivery_of",
+    "delivery_text",
+    "delivery_text_of",
+    "expects_reply",
+    "looks_binary",
+    "new_message_id",
+    "no_hold",
+    "now_iso",
+    "orphan_error_text",
+    "parse_any_publish",
+    "parse_binary_publish",
+    "parse_publish",
+    "probe_text",
+    "properties_of",
+    "response_topic_of",
+    "unserved_error_text",
+]
 
 #: message types whose sender waits for a ``response`` on its response topic
 REPLY_EXPECTED = frozenset({MessageType.REQUEST.value, MessageType.INFO.value, "api_info"})
@@ -25,53 +53,18 @@ def new_message_id() -> str:
 
 
 def parse_publish(text: str | bytes) -> dict[str, Any]:
-    """Parse and check a publish frame; raise :class:`ProtocolError` with a readable reason."""
-    try:
-        obj = json.loads(text)
-    except RecursionError:
-        raise ProtocolError("invalid message: JSON nested too deeply") from None
-    except ValueError as exc:  # also bad UTF-8 and integers too long to convert
-        raise ProtocolError(f"invalid message: not valid JSON ({exc})") from None
-    if not isinstance(obj, dict):
-        raise ProtocolError(f"invalid message: expected a JSON object, got {type(obj).__name__}")
-    payload = obj.get("payload", "")
-    if payload is not None and not isinstance(payload, str):
-        raise ProtocolError("invalid message: 'payload' must be a (base64) string")
-    return _checked_fields(obj)
-
-
-def _checked_fields(obj: dict[str, Any]) -> dict[str, Any]:
-    """Check the fields besides ``payload`` of a text frame or binary frame header."""
-    properties = obj.get("properties", {})
-    if properties is not None and not isinstance(properties, dict):
-        raise ProtocolError("invalid message: 'properties' must be a JSON object")
-    message_id = obj.get("messageId")
-    if message_id is not None and not isinstance(message_id, str):
-        raise ProtocolError("invalid message: 'messageId' must be a string")
-    return obj
-
-
-def looks_binary(data: str | bytes) -> TypeGuard[bytes]:
-    """True for a websocket message meant as a binary frame (bytes starting with 0x00).
-
-    Unlike :func:`~dasf_jupyter.protocol.binary.is_binary_frame` this includes frames too
-    short to be valid, so they are refused as binary frames, not as bad JSON.
-    """
-    return isinstance(data, (bytes, bytearray)) and data[:1] == b"\x00"
+    """Parse and check a text publish frame; :class:`ProtocolError` says why it is refused."""
+    return wire.parse_text_frame(text)
 
 
 def parse_binary_publish(data: bytes) -> dict[str, Any]:
     """The header of a binary publish frame, checked like :func:`parse_publish` checks text."""
-    try:
-        header, _ = decode_binary_frame(data)
-    except ProtocolError as exc:
-        raise ProtocolError(f"invalid message: {exc}") from None
-    return _checked_fields(header)
+    return wire.parse_binary_frame(data)[0]
 
 
 def parse_any_publish(data: str | bytes) -> dict[str, Any]:
     """:func:`parse_binary_publish` or :func:`parse_publish`, whichever ``data`` is."""
-    return parse_binary_publish(data) if looks_binary(data) else parse_publish(data)
+    return wire.parse_frame(data)[0]
 
 
 def context_of(text: str | bytes) -> Any:
@@ -135,7 +128,7 @@ def delivery_text_of(
     return f"{head},{body[1:]}"
 
 
-def binary_delivery_of(data: bytes, message_id: str, publish_time: str) -> bytes:
+def binary_delivery_of(data: bytes | memoryview, message_id: str, publish_time: str) -> bytes:
     """The binary publish ``data`` with ``messageId`` and ``publishTime`` in its header."""
     return with_header_fields(data, {"messageId": message_id, "publishTime": publish_time})
 

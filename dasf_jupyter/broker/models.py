@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from datetime import timedelta
 
@@ -12,24 +11,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-TOPIC_NAME_MAX_LENGTH = 200
-TOPIC_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][-_.A-Za-z0-9]*$")
+from ..protocol.names import TOPIC_MAX_LENGTH, TOPIC_PATTERN, topic_name_error
 
-
-def topic_name_error(name: str) -> str | None:
-    """Return why ``name`` is not a valid topic name, or None if it is valid."""
-    if not isinstance(name, str) or not name:
-        return "topic name must be a non-empty string"
-    if len(name) > TOPIC_NAME_MAX_LENGTH:
-        return f"topic name is longer than {TOPIC_NAME_MAX_LENGTH} characters"
-    if not TOPIC_NAME_PATTERN.match(name):
-        return (
-            f"invalid topic name {name!r}: use letters, digits, '-', '_' and '.', "
-            "starting with a letter or digit"
-        )
-    if ".." in name:
-        return f"invalid topic name {name!r}: '..' is not allowed"
-    return None
+#: the names of the rules in :mod:`dasf_jupyter.protocol.names` this module has always exported
+TOPIC_NAME_MAX_LENGTH = TOPIC_MAX_LENGTH
+TOPIC_NAME_PATTERN = TOPIC_PATTERN
 
 
 def validate_topic_name(name: str) -> None:

@@ -13,6 +13,7 @@ no ``Origin`` and are not affected. A browser handshake is accepted when
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from collections.abc import Iterable
@@ -36,10 +37,8 @@ def default_allowed_hosts(listen_host: str) -> list[str]:
         # every interface: the machine's own names and addresses
         name = socket.gethostname()
         hosts += [name, socket.getfqdn()]
-        try:
+        with contextlib.suppress(OSError):
             hosts += [str(info[4][0]) for info in socket.getaddrinfo(name, None)]
-        except OSError:
-            pass
     else:
         hosts.append(f"[{listen_host}]" if ":" in listen_host else listen_host)
     return list(dict.fromkeys(h.lower() for h in hosts if h))
@@ -112,8 +111,8 @@ class OriginPolicy:
     def refusal(self, headers: Iterable[tuple[bytes, bytes]]) -> str | None:
         """None if the handshake may proceed, else why not (safe to show and log)."""
         origin = host = None
-        for name, value in headers:
-            name = name.lower()
+        for raw_name, value in headers:
+            name = raw_name.lower()
             if name == b"origin":
                 origin = value.decode("latin-1")
             elif name == b"host":

@@ -75,33 +75,34 @@ class BrokerRuntime:
         await self.hub.stop()
 
 
-_runtime: BrokerRuntime | None = None
-_lock: asyncio.Lock | None = None
+class _ProcessRuntime:
+    """The one runtime of this broker process, started once."""
+
+    runtime: BrokerRuntime | None = None
+    lock: asyncio.Lock | None = None
 
 
 async def get_runtime() -> BrokerRuntime:
     """The started runtime of this process (started on first use if lifespan did not run)."""
-    global _runtime, _lock
-    if _runtime is not None:
-        return _runtime
-    if _lock is None:
-        _lock = asyncio.Lock()
-    async with _lock:
-        if _runtime is None:
+    if _ProcessRuntime.runtime is not None:
+        return _ProcessRuntime.runtime
+    if _ProcessRuntime.lock is None:
+        _ProcessRuntime.lock = asyncio.Lock()
+    async with _ProcessRuntime.lock:
+        if _ProcessRuntime.runtime is None:
             runtime = BrokerRuntime()
             await runtime.start()
-            _runtime = runtime
-    return _runtime
+            _ProcessRuntime.runtime = runtime
+    return _ProcessRuntime.runtime
 
 
 def started_runtime() -> BrokerRuntime | None:
     """The runtime if this process started it, else None (never starts one)."""
-    return _runtime
+    return _ProcessRuntime.runtime
 
 
 async def stop_runtime() -> None:
     """Stop the runtime (ASGI lifespan shutdown)."""
-    global _runtime
-    if _runtime is not None:
-        runtime, _runtime = _runtime, None
+    runtime, _ProcessRuntime.runtime = _ProcessRuntime.runtime, None
+    if runtime is not None:
         await runtime.stop()

@@ -5,21 +5,16 @@ from __future__ import annotations
 import hashlib
 import re
 
-SUBSCRIPTION_MAX_LENGTH = 200
-# demessaging uses datetimes (":" and "."), TS clients ISO strings; allow a little more
-_SUBSCRIPTION = re.compile(r"^[-_.:+\w]+$")
+from ..protocol.names import SUBSCRIPTION_MAX_LENGTH, subscription_name_error
 
-
-def subscription_name_error(name: str) -> str | None:
-    """Return why ``name`` cannot be a subscription name, or None if it can."""
-    if not name:
-        return "subscription name must not be empty"
-    if len(name) > SUBSCRIPTION_MAX_LENGTH:
-        return f"subscription name is longer than {SUBSCRIPTION_MAX_LENGTH} characters"
-    if not _SUBSCRIPTION.match(name):
-        return f"invalid subscription name {name!r}: use letters, digits and -_.:+"
-    return None
-
+__all__ = [
+    "SHARED_BACKEND_SUBSCRIPTION",
+    "SUBSCRIPTION_MAX_LENGTH",
+    "LocalSubscriptions",
+    "shared_subscription",
+    "subscription_key",
+    "subscription_name_error",
+]
 
 #: the subscription replicas of a backend module share unless told otherwise
 SHARED_BACKEND_SUBSCRIPTION = "backend-module"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import BrokerError, BrokerRefused, ConnectionLost
 from ..transport import BrokerUrl, auth_headers
-from ..transport.sockets import open_websocket
+from ..transport.websocket import open_websocket
 
 #: the route every DASF broker (ours and dasf-broker-django) serves to any authenticated peer
 PROBE_TOPIC = "status-ping"

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Optional, Union
 
 from ..codecs import CODEC_KEY, codec_by_name
+from ..errors import ArgumentError
 
 #: properties that select the member; they are never parameters
 _SELECTORS = ("func_name", "class_name", "function")
@@ -152,16 +153,16 @@ class RemoteParameters:
         return cls(signature, schemas, defs, descriptions, extra)
 
     def bind(self, label: str, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """Map call arguments to parameter names; TypeError like Python's for bad calls."""
+        """Map call arguments to parameter names; :class:`ArgumentError` (a TypeError) if bad."""
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as exc:
-            raise TypeError(f"{label}: {exc}") from None
+            raise ArgumentError(f"{label}: {exc}") from None
         values = {k: v for k, v in bound.arguments.items() if k != "extra"}
         for name, value in bound.arguments.get("extra", {}).items():
             if name not in self.extra_names:
                 known = ", ".join(self.schemas) or "none"
-                raise TypeError(
+                raise ArgumentError(
                     f"{label}: got an unexpected keyword argument {name!r} (parameters: {known})"
                 )
             values[name] = value

@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from ..protocol.body import NONCE_SIZE, placeholder
-from ..protocol.buffers import Buffer as Buffer  # re-exported for the codecs
+from ..protocol.buffers import Buffer as Buffer  # noqa: PLC0414 - re-exported for the codecs
 from ..protocol.envelope import strict_b64decode
 from .registry import CodecError
 

@@ -60,9 +60,9 @@ def _ndarray_dtype(args: tuple[Any, ...]) -> Any:
 
     for arg in args:
         scalar = typing.get_args(arg)
-        if typing.get_origin(arg) is np.dtype and scalar and isinstance(scalar[0], type):
-            if issubclass(scalar[0], np.generic) and scalar[0] is not np.generic:
-                return np.dtype(scalar[0])
+        concrete = scalar and isinstance(scalar[0], type) and issubclass(scalar[0], np.generic)
+        if typing.get_origin(arg) is np.dtype and concrete and scalar[0] is not np.generic:
+            return np.dtype(scalar[0])
     return None
 
 
@@ -77,7 +77,7 @@ def _annotated(codec: Codec, tp: type, dtype: Any = None) -> Any:
         tp,
         PlainValidator(validate),
         # a lambda, because pydantic would pass its info object to a 2-parameter encoder
-        PlainSerializer(lambda value: codec.encode(value), when_used="json"),
+        PlainSerializer(codec.encode, when_used="json"),
         WithJsonSchema(schema),
     ]
 

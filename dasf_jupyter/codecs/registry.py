@@ -14,12 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import CodecError
+
+__all__ = ["CODEC_KEY", "Codec", "CodecError"]
 #: The JSON-schema extension key that names the codec of a field.
 CODEC_KEY = "x-dasf-codec"
-
-
-class CodecError(ValueError):
-    """A value cannot be encoded to, or decoded from, its wire form."""
 
 
 @dataclass(frozen=True, eq=False)  # identity hash: usable as a cache key

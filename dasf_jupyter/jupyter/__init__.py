@@ -11,7 +11,8 @@ from typing import Any
 
 #: the magics instance of the shell the extension is loaded in (one shell per kernel)
 _loaded: dict[int, Any] = {}
-_atexit_registered = False
+#: holds True once the kernel-exit clean-up is registered
+_atexit_registered: list[bool] = []
 #: shells where the extension installed its DasfError handler
 _handler_installed: set[int] = set()
 
@@ -57,7 +58,6 @@ def _share_own_topics() -> None:
 
 def load_ipython_extension(shell: Any) -> None:
     """``%load_ext dasf_jupyter``: register ``%dasf``, %config traits and rich display."""
-    global _atexit_registered
     if id(shell) in _loaded:
         return
     from .commands_path import add_commands_to_path
@@ -80,7 +80,7 @@ def load_ipython_extension(shell: Any) -> None:
     _share_own_topics()
     if not _atexit_registered:
         atexit.register(_shutdown_all)
-        _atexit_registered = True
+        _atexit_registered.append(True)
 
 
 def unload_ipython_extension(shell: Any) -> None:

@@ -6,6 +6,7 @@ client package stays free of Jupyter.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import inspect
 from collections.abc import Callable, Iterable, Sequence
@@ -250,7 +251,5 @@ def unregister_formatters(shell: Any) -> None:
     formatters = shell.display_formatter.formatters
     for cls in VIEWS:
         for mime in ("text/html", "text/markdown"):
-            try:
+            with contextlib.suppress(KeyError):
                 formatters[mime].pop(cls)
-            except KeyError:
-                pass

@@ -8,6 +8,8 @@ from typing import Any, NoReturn
 
 from IPython.core.error import UsageError
 
+from ..errors import DasfError
+
 USAGE = """\
 %dasf connect [URL] [--token T] [--timeout S]   connect (no URL: the notebook's broker)
       [--trust TOPIC=SHA256:FP ...] [--identity PATH] [--encrypt auto|always|required]
@@ -23,7 +25,7 @@ USAGE = """\
 %dasf help                                      this text"""
 
 
-class HelpShown(Exception):  # noqa: N818 - a control-flow signal, not an error
+class HelpShown(DasfError):  # noqa: N818 - a control-flow signal, not an error
     """``--help`` was asked for and printed; the magic returns quietly."""
 
 

@@ -6,6 +6,8 @@ Four frame kinds travel on a websocket (PROTOCOL.md §3):
 * ack      — broker → producer: ``{"result", "messageId", "context"}``
 * delivery — broker → consumer: the publish object plus ``messageId`` and ``publishTime``
 * consumer ack — consumer → broker: ``{"messageId"}``
+
+Publish and delivery frames are checked by :mod:`.wire`, the validator the broker uses too.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ProtocolError
-from .binary import decode_binary_frame, encode_binary_frame, is_binary_frame
+from .binary import encode_binary_frame
 from .buffers import Buffer
 from .messages import MessageType, Prop
+from .wire import parse_frame
 
 
 @dataclass(frozen=True)
@@ -163,33 +166,18 @@ def _load_object(text: str | bytes, what: str) -> dict[str, Any]:
     return obj
 
 
-def _envelope_from(obj: dict[str, Any], what: str, data: Buffer | None = None) -> Envelope:
-    payload = obj.get("payload", "")
-    properties = obj.get("properties", {})
-    if payload is None:
-        payload = ""
-    if not isinstance(payload, str):
-        raise ProtocolError(f"{what}: 'payload' must be a string")
-    if not isinstance(properties, dict):
-        raise ProtocolError(f"{what}: 'properties' must be an object")
-    message_id = obj.get("messageId")
+def _decode_frame(frame: str | bytes) -> Envelope:
+    """An :class:`Envelope` of a frame checked by :func:`.wire.parse_frame` (null = absent)."""
+    obj, data = parse_frame(frame)
     publish_time = obj.get("publishTime")
     return Envelope(
-        payload=payload,
-        properties=properties,
+        payload=obj.get("payload") or "",
+        properties=obj.get("properties") or {},
         context=obj.get("context"),
-        message_id=None if message_id is None else str(message_id),
+        message_id=obj.get("messageId"),
         publish_time=None if publish_time is None else str(publish_time),
         data=data,
     )
-
-
-def _decode_frame(frame: str | bytes, what: str) -> Envelope:
-    if is_binary_frame(frame):
-        assert not isinstance(frame, str)
-        header, data = decode_binary_frame(frame)
-        return _envelope_from(header, what, data)
-    return _envelope_from(_load_object(frame, what), what)
 
 
 def encode_publish(envelope: Envelope) -> str:
@@ -227,7 +215,7 @@ def _with_payload(payload: str, rest: dict[str, Any]) -> str:
 
 def decode_publish(text: str | bytes) -> Envelope:
     """Parse a publish frame (text or binary) as the broker receives it."""
-    return _decode_frame(text, "publish frame")
+    return _decode_frame(text)
 
 
 def encode_delivery(envelope: Envelope) -> str:
@@ -245,7 +233,7 @@ def encode_delivery(envelope: Envelope) -> str:
 
 def decode_delivery(text: str | bytes) -> Envelope:
     """Parse a delivery frame (text or binary) as a consumer receives it."""
-    return _decode_frame(text, "delivery frame")
+    return _decode_frame(text)
 
 
 def encode_consumer_ack(message_id: str) -> str:

@@ -91,6 +91,7 @@ class SecurityPolicy:
         mode: SecurityMode | str = SecurityMode.PLAIN,
         keypair: ModuleKeyPair | None = None,
         allow_list: AllowList | None = None,
+        *,
         require_auth: bool = False,
         window: float = DEFAULT_WINDOW,
         replay_cache: ReplayStore | None = None,

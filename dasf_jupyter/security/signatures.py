@@ -65,6 +65,7 @@ def sign_request(
     topic: str,
     request_context: object,
     payload_digest: bytes,
+    *,
     timestamp: int | None = None,
     nonce: str | None = None,
 ) -> dict[str, str]:
@@ -157,6 +158,7 @@ def verify_request(
     payload: str | bytes,
     topic: str,
     allow_list: AllowList | None,
+    *,
     now: float | None = None,
     window: float = DEFAULT_WINDOW,
     replay_cache: ReplayStore | None = None,

@@ -8,7 +8,6 @@ Thin adapters around ``websockets.sync``: all message formats come from
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import logging
 import threading
@@ -17,10 +16,6 @@ from collections.abc import Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
-from typing import Any
-
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-from websockets.sync.client import ClientConnection, connect
 
 from ..errors import BrokerError, BrokerRefused, ConnectionLost, PayloadTooLarge, ProtocolError
 from ..protocol import (
@@ -33,69 +28,19 @@ from ..protocol import (
 )
 from ..protocol.binary import BINARY_FRAMES_HEADER, BINARY_FRAMES_VERSION, binary_enabled
 from ..protocol.envelope import encode_binary_publish
+from .base import FrameSocket, Transport
 from .log_redaction import redact_client_logs
+from .websocket import DEFAULT_MAX_MESSAGE, WEBSOCKETS
 
 log = logging.getLogger(__name__)
 redact_client_logs()  # websockets logs handshake headers (the token) at DEBUG level
 
-# websockets ≥ 17 warns unless a directly returned connection is requested explicitly
-_LEGACY: dict[str, Any] = (
-    {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
-)
 
-#: largest frame we accept from the broker (a result fragment is far smaller by default)
-DEFAULT_MAX_MESSAGE = 256 * 1024 * 1024
-
-
-def open_websocket(
-    url: str,
-    headers: dict[str, str] | None = None,
-    *,
-    open_timeout: float = 10.0,
-    max_size: int | None = DEFAULT_MAX_MESSAGE,
-) -> ClientConnection:
-    """Open a websocket, translating handshake failures into dasf-jupyter errors."""
-    try:
-        return connect(
-            url,
-            additional_headers=headers or None,
-            open_timeout=open_timeout,
-            max_size=max_size,
-            max_queue=64,
-            compression=None,  # base64/JSON payloads: deflate costs CPU for little gain
-            proxy=None,
-            close_timeout=2,
-            **_LEGACY,
-        )
-    except InvalidStatus as exc:
-        body = exc.response.body.decode("utf-8", "replace").strip() if exc.response.body else ""
-        status = exc.response.status_code
-        raise BrokerRefused(f"HTTP {status}{': ' + body if body else ''}", url) from None
-    except (OSError, TimeoutError, InvalidHandshake) as exc:
-        raise ConnectionLost(f"cannot connect to {url}: {exc}") from None
-
-
-#: close code of a websocket message over the peer's size limit (RFC 6455)
-MESSAGE_TOO_BIG = 1009
-
-
-def closed_error(url: str, exc: ConnectionClosed) -> BrokerError | PayloadTooLarge:
-    """The error for a closed socket: PayloadTooLarge, with the limit, for close code 1009."""
-    received = exc.rcvd
-    if received is not None and received.code == MESSAGE_TOO_BIG:
-        return PayloadTooLarge(
-            f"the broker at {url} refused a message over its size limit ({received.reason}); "
-            "send smaller fragments (fragment_size=) or raise the broker's --max-message-size"
-        )
-    return ConnectionLost(f"connection to {url} closed: {exc}")
-
-
-def speaks_binary_frames(ws: ClientConnection) -> bool:
+def speaks_binary_frames(sock: FrameSocket) -> bool:
     """True when the broker announced binary frames in its handshake (docs/binary-frames.md)."""
-    response = ws.response
-    if response is None or not binary_enabled():
+    if not binary_enabled():
         return False
-    return response.headers.get(BINARY_FRAMES_HEADER) == BINARY_FRAMES_VERSION
+    return sock.response_headers.get(BINARY_FRAMES_HEADER) == BINARY_FRAMES_VERSION
 
 
 class ProducerSocket:
@@ -108,11 +53,14 @@ class ProducerSocket:
         *,
         topic: str | None = None,
         open_timeout: float = 10.0,
+        transport: Transport | None = None,
     ) -> None:
         self.url = url
         self.topic = topic
         self.last_used = time.monotonic()
-        self._ws = open_websocket(url, headers, open_timeout=open_timeout, max_size=1 << 20)
+        self._ws = (transport or WEBSOCKETS).open(
+            url, headers, open_timeout=open_timeout, max_size=1 << 20
+        )
         #: raw payloads go out as binary frames (our broker); else as base64 text
         self.binary = speaks_binary_frames(self._ws)
         self._send_lock = threading.Lock()
@@ -145,10 +93,10 @@ class ProducerSocket:
         try:
             with self._send_lock:
                 self._ws.send(frame)
-        except ConnectionClosed as exc:
+        except (ConnectionLost, PayloadTooLarge):
             self._pending.pop(str(context), None)
             self._closed.set()
-            raise closed_error(self.url, exc) from None
+            raise
         if self._closed.is_set():
             self._fail_pending()
         return future
@@ -165,7 +113,8 @@ class ProducerSocket:
 
     def _read_acks(self) -> None:
         try:
-            for text in self._ws:
+            while True:
+                text = self._ws.recv()
                 try:
                     ack = decode_publish_ack(text)
                 except ProtocolError as exc:
@@ -179,8 +128,8 @@ class ProducerSocket:
                 else:
                     reason = ack.result + (f" ({ack.error_msg})" if ack.error_msg else "")
                     future.set_exception(BrokerRefused(reason, self.topic))
-        except ConnectionClosed as exc:
-            self._close_error = closed_error(self.url, exc)
+        except (ConnectionLost, PayloadTooLarge) as exc:
+            self._close_error = exc
         finally:
             self._closed.set()
             self._fail_pending()
@@ -213,6 +162,7 @@ class ConsumerSocket:
         max_size: int | None = DEFAULT_MAX_MESSAGE,
         auto_ack: bool = True,
         binary: bool = False,
+        transport: Transport | None = None,
     ) -> None:
         self.url = url
         self.auto_ack = auto_ack
@@ -220,7 +170,9 @@ class ConsumerSocket:
             binary and binary_enabled()
         ):  # ask for raw payloads; a broker that does not know the header ignores it
             headers = {**(headers or {}), BINARY_FRAMES_HEADER: BINARY_FRAMES_VERSION}
-        self._ws = open_websocket(url, headers, open_timeout=open_timeout, max_size=max_size)
+        self._ws = (transport or WEBSOCKETS).open(
+            url, headers, open_timeout=open_timeout, max_size=max_size
+        )
         self._send_lock = threading.Lock()
 
     def receive(self, timeout: float | None = None) -> Envelope:
@@ -231,8 +183,8 @@ class ConsumerSocket:
         """
         try:
             frame = self._ws.recv(timeout=timeout)
-        except ConnectionClosed as exc:
-            raise ConnectionLost(f"connection to {self.url} closed: {exc}") from None
+        except PayloadTooLarge as exc:
+            raise ConnectionLost(str(exc)) from None
         envelope = decode_delivery(frame)
         if self.auto_ack and envelope.message_id:
             self.ack(envelope.message_id)
@@ -252,7 +204,7 @@ class ConsumerSocket:
         try:
             with self._send_lock:
                 self._ws.send(encode_consumer_ack(message_id))
-        except ConnectionClosed:
+        except (ConnectionLost, PayloadTooLarge):
             pass  # the delivery loop reports the closed connection
 
     def close(self) -> None:
@@ -263,10 +215,16 @@ class ProducerPool:
     """Producer sockets per topic, opened on first use and reused (thread-safe)."""
 
     def __init__(
-        self, url_for_topic, headers: dict[str, str] | None = None, max_sockets: int | None = None
+        self,
+        url_for_topic,
+        headers: dict[str, str] | None = None,
+        max_sockets: int | None = None,
+        *,
+        transport: Transport | None = None,
     ) -> None:
         self._url_for_topic = url_for_topic
         self._headers = headers
+        self._transport = transport
         #: above this many sockets the least recently used one is closed (None: no cap)
         self.max_sockets = max_sockets
         self._sockets: dict[str, ProducerSocket] = {}
@@ -284,7 +242,12 @@ class ProducerPool:
             with self._lock:
                 sock = self._sockets.get(topic)
             if sock is None or sock.closed:
-                sock = ProducerSocket(self._url_for_topic(topic), self._headers, topic=topic)
+                sock = ProducerSocket(
+                    self._url_for_topic(topic),
+                    self._headers,
+                    topic=topic,
+                    transport=self._transport,
+                )
                 with self._lock:
                     self._sockets[topic] = sock
                     evicted = self._over_cap(topic)

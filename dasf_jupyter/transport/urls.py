@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
 
-_TOPIC = re.compile(r"^[A-Za-z0-9][-_.A-Za-z0-9]{0,199}$")
-_SUBSCRIPTION = re.compile(r"^[A-Za-z0-9][-_.:A-Za-z0-9]{0,199}$")
+from ..protocol.names import check_subscription, check_topic
 
-
-def check_topic(topic: str) -> str:
-    """Return ``topic`` if it is a valid topic name, else raise ``ValueError``."""
-    if not isinstance(topic, str) or not _TOPIC.match(topic) or ".." in topic:
-        raise ValueError(
-            f"invalid topic name {topic!r}: use letters, digits, '-', '_' and '.', "
-            "starting with a letter or digit (at most 200 characters)"
-        )
-    return topic
-
-
-def check_subscription(name: str) -> str:
-    if not isinstance(name, str) or not _SUBSCRIPTION.match(name):
-        raise ValueError(f"invalid subscription name {name!r}")
-    return name
+__all__ = ["BrokerUrl", "auth_headers", "check_subscription", "check_topic"]
 
 
 @dataclass(frozen=True)
@@ -78,7 +62,7 @@ class BrokerUrl:
     def consumer(self, topic: str, subscription: str) -> str:
         check_topic(topic)
         check_subscription(subscription)
-        sub = quote(subscription, safe="-_.:")
+        sub = quote(subscription, safe="-_.:")  # "+" and non-ASCII: %-escaped
         if self.pulsar:
             return f"{self.base}/consumer/{'/'.join(self.pulsar)}/{topic}/{sub}"
         return f"{self.base}/{topic}/{sub}"

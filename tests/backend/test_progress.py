@@ -65,9 +65,8 @@ def test_report_shape_matches_the_reference_keys():
 def test_a_failing_block_marks_the_step_as_error():
     sink = Recorder()
     reporter = ProgressReporter("Working", sink=sink, min_interval=0)
-    with pytest.raises(ValueError):
-        with reporter.step("Risky") as sub:
-            raise ValueError("boom")
+    with pytest.raises(ValueError), reporter.step("Risky") as sub:
+        raise ValueError("boom")
     assert sub.status == "error"
     reporter.finish("error")
     assert sink.sent[-1][1] == "error"
@@ -145,8 +144,7 @@ def test_concurrent_updates_from_many_threads_are_safe():
 def test_deprogressapi_spellings_work():
     sink = Recorder()
     reporter = ProgressReporter("Ref", sink=sink, min_interval=0)
-    with reporter:
-        with reporter.create_subreport(step_message="step 0"):
-            pass
+    with reporter, reporter.create_subreport(step_message="step 0"):
+        pass
     assert sink.sent[-1][0]["children"][0]["step_message"] == "step 0"
     assert sink.sent[-1][1] == "success"

@@ -138,10 +138,12 @@ def test_a_broker_pair_counts_the_consumers_on_both_brokers(tmp_path):
 @pytest.mark.timeout(180)
 def test_the_consumers_of_a_killed_broker_stop_counting_within_the_registry_ttl(tmp_path):
     topic = unique_topic()
-    with scaled_out_brokers(tmp_path, "census") as (a, b):
-        with connect(f"{a.url}/{topic}/backend-module"):
-            ws = connect(f"{b.url}/{topic}/backend-module")
-            wait_for(lambda: counts(a, topic), (2, 1))
-            b.kill()  # no goodbye: its census entries stay in Redis until they expire
-            ws.close_socket()
-            wait_for(lambda: counts(a, topic), (1, 1), timeout=60)  # TTL 30 s
+    with (
+        scaled_out_brokers(tmp_path, "census") as (a, b),
+        connect(f"{a.url}/{topic}/backend-module"),
+    ):
+        ws = connect(f"{b.url}/{topic}/backend-module")
+        wait_for(lambda: counts(a, topic), (2, 1))
+        b.kill()  # no goodbye: its census entries stay in Redis until they expire
+        ws.close_socket()
+        wait_for(lambda: counts(a, topic), (1, 1), timeout=60)  # TTL 30 s

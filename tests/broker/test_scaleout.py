@@ -97,10 +97,13 @@ def test_killed_broker_does_not_cost_the_other_replica_any_message(scaled_out_pa
     a, _ = scaled_out_pair
     c = BrokerProcess(data_dir=tmp_path / "c", env=a.extra_env).start()
     try:
-        with connect(f"{a.url}/crash/shared") as survivor, connect(f"{a.url}/crash") as producer:
-            with connect(f"{c.url}/crash/shared"):
-                c.kill()  # no goodbye: its registry entry stays until it expires
-                publish_many(producer, 50)
-                assert sorted(m["context"] for m in drain(survivor)) == list(range(50))
+        with (
+            connect(f"{a.url}/crash/shared") as survivor,
+            connect(f"{a.url}/crash") as producer,
+            connect(f"{c.url}/crash/shared"),
+        ):
+            c.kill()  # no goodbye: its registry entry stays until it expires
+            publish_many(producer, 50)
+            assert sorted(m["context"] for m in drain(survivor)) == list(range(50))
     finally:
         c.stop()

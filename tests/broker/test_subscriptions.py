@@ -170,9 +170,11 @@ def test_client_response_topic_consumer_is_not_probed(broker_url):
     topic = unique_topic("served")
     with connect(f"{broker_url}/{topic}/backend-module-1") as backend:
         recv_json(backend), recv_json(backend)  # the backend's own probes
-        with connect(f"{broker_url}/{topic}_abcdEFGH/python-backend-1") as client:
-            with pytest.raises(TimeoutError):
-                client.recv(timeout=1.0)
+        with (
+            connect(f"{broker_url}/{topic}_abcdEFGH/python-backend-1") as client,
+            pytest.raises(TimeoutError),
+        ):
+            client.recv(timeout=1.0)
 
 
 def test_periodic_pings_reach_backend_consumers(start_broker):

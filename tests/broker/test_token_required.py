@@ -83,7 +83,6 @@ def test_token_holders_and_public_callers_are_unaffected(secure_broker):
 
 def test_our_client_without_a_token_reads_the_reason(secure_broker):
     broker, _ = secure_broker
-    with connect_client(broker.url, timeout=20) as conn:
-        with pytest.raises(BrokerRefused) as info:
-            conn.call("mod", {"func_name": "add"}, timeout=20)
+    with connect_client(broker.url, timeout=20) as conn, pytest.raises(BrokerRefused) as info:
+        conn.call("mod", {"func_name": "add"}, timeout=20)
     assert f"HTTP 403: {TOKEN_REQUIRED}" in str(info.value)

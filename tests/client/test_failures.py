@@ -155,8 +155,10 @@ def test_bad_urls_topics_and_timeouts_are_rejected_before_any_io():
 def test_a_reassembled_result_over_the_limit_fails_with_payload_too_large(broker_url):
     topic = fresh_topic("limit")
     with serve_sample(broker_url, topic, fragment_size=1000):
-        with connect(broker_url, max_payload=5000) as conn:
-            with pytest.raises(PayloadTooLarge, match="limit of 5000"):
-                conn.module(topic, timeout=30).big_grid(50)  # ~27 kB of base64
+        with (
+            connect(broker_url, max_payload=5000) as conn,
+            pytest.raises(PayloadTooLarge, match="limit of 5000"),
+        ):
+            conn.module(topic, timeout=30).big_grid(50)  # ~27 kB of base64
         with connect(broker_url) as conn:
             assert conn.module(topic, timeout=30).big_grid(50).shape == (50, 50)

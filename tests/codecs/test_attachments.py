@@ -49,10 +49,7 @@ def test_each_codec_round_trips_through_an_attachment(value):
     assert attachments is not None and len(attachments.buffers) == 1
     raw = memoryview(attachments.buffers[0]).cast("B")
     # put the attachment where its placeholder was, as a receiver does
-    if isinstance(wire, dict):
-        wire = {**wire, "data": raw}
-    else:
-        wire = raw
+    wire = {**wire, "data": raw} if isinstance(wire, dict) else raw
     back = codec.decode(wire)
     if isinstance(value, (xr.DataArray, xr.Dataset)):
         assert back.identical(value)

@@ -50,9 +50,11 @@ class Counter:
 @pytest.fixture
 def remote(broker_url):
     topic = f"disp-{uuid.uuid4().hex[:8]}"
-    with BackendModule(topic, [scale, Counter]).serve_in_background(broker_url):
-        with connect(broker_url, timeout=30) as connection:
-            yield connection, connection.module(topic)
+    with (
+        BackendModule(topic, [scale, Counter]).serve_in_background(broker_url),
+        connect(broker_url, timeout=30) as connection,
+    ):
+        yield connection, connection.module(topic)
 
 
 def test_module_view_lists_members_with_signatures_and_escapes_html(remote):

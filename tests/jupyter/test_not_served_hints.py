@@ -52,7 +52,9 @@ def test_a_topic_never_served_here_suggests_a_cell_or_dasf_serve(connected):
 
 def test_outside_a_notebook_the_hint_is_dasf_serve(broker_url):
     topic = f"script-{uuid.uuid4().hex[:8]}"
-    with connect(broker_url, timeout=10, discovery_timeout=3) as conn:
-        with pytest.raises(ModuleNotServed) as info:
-            conn.call(topic, {"func_name": "double", "x": 1})
+    with (
+        connect(broker_url, timeout=10, discovery_timeout=3) as conn,
+        pytest.raises(ModuleNotServed) as info,
+    ):
+        conn.call(topic, {"func_name": "double", "x": 1})
     assert default_hint(topic) in str(info.value)

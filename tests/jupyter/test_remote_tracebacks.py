@@ -88,9 +88,11 @@ def test_notebook_sees_one_line_and_the_cells_traceback(kernel):
     assert "got -5.0" in plain["outputs"][0]["data"]["text/html"]
 
     # a caller in another process (this test) gets the error, not the module's code
-    with connect(url, timeout=30, discovery_timeout=5) as outside:
-        with pytest.raises(RemoteError, match="must not be negative") as info:
-            outside.module(topic).boom(-3)
+    with (
+        connect(url, timeout=30, discovery_timeout=5) as outside,
+        pytest.raises(RemoteError, match="must not be negative") as info,
+    ):
+        outside.module(topic).boom(-3)
     assert info.value.exc_type == "ValueError"
     assert info.value.traceback is None
 
@@ -115,9 +117,11 @@ def test_traceback_flag_sends_to_every_caller_and_off_to_none(kernel):
     url, _ = connect_embedded(kernel)
     everyone = _serve(kernel, " --traceback")
     nobody = _serve(kernel, " --traceback off")
-    with connect(url, timeout=30, discovery_timeout=5) as outside:
-        with pytest.raises(RemoteError) as info:
-            outside.module(everyone).boom(-1)
+    with (
+        connect(url, timeout=30, discovery_timeout=5) as outside,
+        pytest.raises(RemoteError) as info,
+    ):
+        outside.module(everyone).boom(-1)
     assert "line 4, in boom" in info.value.traceback
     failed = kernel.run(f"%dasf call {nobody}.boom x=-1", allow_error=True)
     page = failed["outputs"][0]["data"]["text/html"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ import pytest
 from dasf_jupyter.backend import BackendModule
 from dasf_jupyter.broker.process import BrokerProcess
 from tests.labextension.conftest import LABEXTENSION
+from tests.protocol.test_names import TOPICS
 from tests.refbroker.process import ReferenceBroker
 
 PEER_FRAGMENT_SIZE = 1000  # small, so that a few kB of result travel as several fragments
@@ -63,6 +65,14 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, s
 
 def test_ts_client_unit_suites_pass(node_modules: Path) -> None:
     _jest(node_modules, "--testPathIgnorePatterns", "integration")
+
+
+def test_ts_client_agrees_with_python_on_every_topic_name(
+    node_modules: Path, tmp_path: Path
+) -> None:
+    cases = tmp_path / "topic_names.json"
+    cases.write_text(json.dumps(TOPICS))
+    _jest(node_modules, "test/urls.test.ts", env={"DASF_TEST_NAME_CASES": str(cases)})
 
 
 def test_ts_client_talks_to_live_broker_and_python_backend(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -92,13 +93,14 @@ def test_consumer_ack_names_the_message():
     "frame, fragment",
     [
         ("not json", "not valid JSON"),
-        ("[1, 2]", "must be a JSON object"),
-        ('{"payload": 5}', "'payload' must be a string"),
-        ('{"properties": []}', "'properties' must be an object"),
+        ("[1, 2]", "expected a JSON object"),
+        ('{"payload": 5}', "'payload' must be a"),
+        ('{"properties": []}', "'properties' must be a JSON object"),
     ],
 )
 def test_malformed_frames_raise_protocol_error(frame, fragment):
-    with pytest.raises(ProtocolError, match=fragment):
+    # the reasons of protocol/wire.py, which the broker sends back in its ack
+    with pytest.raises(ProtocolError, match="^invalid message: .*" + fragment):
         decode_publish(frame)
 
 
@@ -127,10 +129,8 @@ def test_shape_check_needs_all_three_properties():
 @given(st.text() | st.binary())
 def test_decoders_raise_only_protocol_error(data):
     for decode in (decode_publish, decode_delivery, decode_publish_ack):
-        try:
+        with contextlib.suppress(ProtocolError):
             decode(data)
-        except ProtocolError:
-            pass
 
 
 json_values = st.recursive(

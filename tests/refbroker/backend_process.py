@@ -60,7 +60,7 @@ class ReferenceBackend:
         fd, name = tempfile.mkstemp(prefix=f"dasf-refbackend-{self.topic}-", suffix=".log")
         os.close(fd)
         self.log_path = Path(name)
-        self._log_file = open(self.log_path, "wb")  # closed in stop()
+        self._log_file = open(self.log_path, "wb")  # noqa: SIM115 (the child writes to it until stop())
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
         self._proc = subprocess.Popen(

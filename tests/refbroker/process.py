@@ -96,7 +96,7 @@ class ReferenceBroker:
         if self._proc is not None:
             raise RuntimeError("reference broker already started")
         self.state_dir = Path(tempfile.mkdtemp(prefix="dasf-refbroker-"))
-        self._log_file = open(self.log_path, "wb")  # closed in stop()
+        self._log_file = open(self.log_path, "wb")  # noqa: SIM115 (the child writes to it until stop())
         cmd = [sys.executable, "-m", "tests.refbroker.serve", "--port", str(self.port)]
         cmd += ["--max-message-size", str(self.max_message_size)]
         if not self.anonymous_can_create:

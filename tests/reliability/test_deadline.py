@@ -28,19 +28,21 @@ def test_a_request_whose_caller_timed_out_never_runs_when_the_module_resumes(
 ):
     broker = start_broker()
     topic, count_file = f"ttl-{secrets.token_hex(4)}", tmp_path / "count.txt"
-    with BackendProcess(broker.url, topic, count_file, workers=2) as backend:
-        with connect(broker.url, timeout=120) as conn:
-            conn.api_info(topic)  # so the filler is sent in fragments
-            backend.process.send_signal(signal.SIGSTOP)
-            try:
-                filler = conn.submit(topic, {"func_name": "size", "tag": "filler", "data": FILLER})
-                with pytest.raises(CallTimeout):
-                    conn.call(topic, {"func_name": "echo", "tag": "late", "data": ""}, timeout=2)
-            finally:
-                backend.process.send_signal(signal.SIGCONT)
-            assert filler.result(timeout=120) == len(FILLER)
-            # FIFO: had the late request been delivered, it would have run before this one
-            assert conn.call(topic, {"func_name": "echo", "tag": "after", "data": ""}) == ""
+    with (
+        BackendProcess(broker.url, topic, count_file, workers=2) as backend,
+        connect(broker.url, timeout=120) as conn,
+    ):
+        conn.api_info(topic)  # so the filler is sent in fragments
+        backend.process.send_signal(signal.SIGSTOP)
+        try:
+            filler = conn.submit(topic, {"func_name": "size", "tag": "filler", "data": FILLER})
+            with pytest.raises(CallTimeout):
+                conn.call(topic, {"func_name": "echo", "tag": "late", "data": ""}, timeout=2)
+        finally:
+            backend.process.send_signal(signal.SIGCONT)
+        assert filler.result(timeout=120) == len(FILLER)
+        # FIFO: had the late request been delivered, it would have run before this one
+        assert conn.call(topic, {"func_name": "echo", "tag": "after", "data": ""}) == ""
     assert executions(count_file) == {"filler": 1, "after": 1}
 
 
@@ -49,13 +51,15 @@ def test_a_request_waiting_for_a_busy_modules_worker_never_starts_after_its_call
 ):
     broker = start_broker()
     topic, count_file = f"ttl-{secrets.token_hex(4)}", tmp_path / "count.txt"
-    with BackendProcess(broker.url, topic, count_file, workers=1) as backend:
-        with connect(broker.url, timeout=60) as conn:
-            busy = conn.submit(topic, {"func_name": "slow", "tag": "busy", "seconds": 4})
-            # delivered at once, it waits in the module for its only worker
-            with pytest.raises(CallTimeout):
-                conn.call(topic, {"func_name": "echo", "tag": "late", "data": ""}, timeout=1.5)
-            assert busy.result(timeout=60) == "busy"
-            assert conn.call(topic, {"func_name": "echo", "tag": "after", "data": ""}) == ""
+    with (
+        BackendProcess(broker.url, topic, count_file, workers=1) as backend,
+        connect(broker.url, timeout=60) as conn,
+    ):
+        busy = conn.submit(topic, {"func_name": "slow", "tag": "busy", "seconds": 4})
+        # delivered at once, it waits in the module for its only worker
+        with pytest.raises(CallTimeout):
+            conn.call(topic, {"func_name": "echo", "tag": "late", "data": ""}, timeout=1.5)
+        assert busy.result(timeout=60) == "busy"
+        assert conn.call(topic, {"func_name": "echo", "tag": "after", "data": ""}) == ""
     assert executions(count_file) == {"busy": 1, "after": 1}
     assert "its caller has given up" in backend.log_path.read_text()

@@ -108,13 +108,15 @@ def test_two_replicas_started_seconds_apart_share_40_calls_each_run_once(broker_
 
 def test_replicas_on_two_brokers_of_a_redis_pair_share_40_calls_each_run_once(tmp_path):
     topic = f"replicas-{secrets.token_hex(4)}"
-    with scaled_out_brokers(tmp_path, "replicas") as (a, b):
-        with replicas([a.url, b.url], topic, tmp_path) as files:
-            wait_until_every_replica_ran_a_call(a.url, topic, files)
-            tags = [f"call-{i}" for i in range(CALLS)]
-            call_concurrently(a.url, topic, tags[: CALLS // 2])
-            call_concurrently(b.url, topic, tags[CALLS // 2 :])  # the other half through B
-            check_shared(call_executions(files), tags)
+    with (
+        scaled_out_brokers(tmp_path, "replicas") as (a, b),
+        replicas([a.url, b.url], topic, tmp_path) as files,
+    ):
+        wait_until_every_replica_ran_a_call(a.url, topic, files)
+        tags = [f"call-{i}" for i in range(CALLS)]
+        call_concurrently(a.url, topic, tags[: CALLS // 2])
+        call_concurrently(b.url, topic, tags[CALLS // 2 :])  # the other half through B
+        check_shared(call_executions(files), tags)
 
 
 def test_replicas_with_different_subscriptions_each_run_every_call(broker_url, tmp_path):

@@ -66,22 +66,27 @@ def test_trust_and_encrypt_required_refuse_a_stripped_module(pinned_module, tmp_
     fingerprint = module.security.info().fingerprint
     with forged_broker(stripped(module.api_info())) as (forged, fake):
         unpinned = tmp_path / "fresh_known_modules"
-        with connect(forged.url, known_modules=unpinned, trust={topic: fingerprint}) as conn:
-            with pytest.raises(DowngradeRefused, match="you trust its key"):
-                conn.call(topic, {"func_name": "echo", "text": SECRET})
-        with connect(forged.url, known_modules=unpinned, encrypt="required") as conn:
-            with pytest.raises(EncryptionUnavailable, match='encrypt="always"'):
-                conn.call(topic, {"func_name": "echo", "text": SECRET})
+        with (
+            connect(forged.url, known_modules=unpinned, trust={topic: fingerprint}) as conn,
+            pytest.raises(DowngradeRefused, match="you trust its key"),
+        ):
+            conn.call(topic, {"func_name": "echo", "text": SECRET})
+        with (
+            connect(forged.url, known_modules=unpinned, encrypt="required") as conn,
+            pytest.raises(EncryptionUnavailable, match='encrypt="always"'),
+        ):
+            conn.call(topic, {"func_name": "echo", "text": SECRET})
     assert fake.requests == []
 
 
 def test_substituted_key_is_refused_with_both_fingerprints(pinned_module):
     topic, module, known = pinned_module
     attacker = ModuleKeyPair.generate()
-    with forged_broker(rekeyed(module.api_info(), attacker)) as (forged, fake):
-        with connect(forged.url, timeout=10) as conn:
-            with pytest.raises(KeyChanged) as info:
-                conn.call(topic, {"func_name": "echo", "text": SECRET})
+    with (
+        forged_broker(rekeyed(module.api_info(), attacker)) as (forged, fake),
+        connect(forged.url, timeout=10) as conn,pytest.raises(KeyChanged) as info
+    ):
+        conn.call(topic, {"func_name": "echo", "text": SECRET})
     message = str(info.value)
     assert known.get(topic) in message and attacker.fingerprint in message
     assert ".accept(" in message and "trust=" in message

@@ -42,20 +42,22 @@ def wait_for_api_info(broker: BrokerProcess, topic: str, seconds: float = 20) ->
 
 
 def test_anonymous_request_cannot_claim_a_served_module_topic(tmp_path):
-    with BrokerProcess(data_dir=tmp_path / "broker") as broker:
-        with BackendModule("my_module", [add]).serve_in_background(broker.url):
-            wait_for_api_info(broker, "my_module")  # well inside the 60 s claim window
-            with connect(f"{broker.url}/my", open_timeout=10) as attacker:
-                attacker.send(
-                    json.dumps(
-                        {
-                            "payload": "",
-                            "context": "1",
-                            "properties": {"response_topic": "my_module"},
-                        }
-                    )
+    with (
+        BrokerProcess(data_dir=tmp_path / "broker") as broker,
+        BackendModule("my_module", [add]).serve_in_background(broker.url),
+    ):
+        wait_for_api_info(broker, "my_module")  # well inside the 60 s claim window
+        with connect(f"{broker.url}/my", open_timeout=10) as attacker:
+            attacker.send(
+                json.dumps(
+                    {
+                        "payload": "",
+                        "context": "1",
+                        "properties": {"response_topic": "my_module"},
+                    }
                 )
-                ack = json.loads(attacker.recv(timeout=10))
-            assert ack["result"] != "ok", ack
-            assert "not a response topic" in ack["result"], ack
-            assert "my_module" in listed(broker), "the module vanished from discovery"
+            )
+            ack = json.loads(attacker.recv(timeout=10))
+        assert ack["result"] != "ok", ack
+        assert "not a response topic" in ack["result"], ack
+        assert "my_module" in listed(broker), "the module vanished from discovery"

@@ -201,7 +201,7 @@ def test_each_refusal_is_specific_and_the_module_keeps_serving(topic, make_modul
 
     err = refusal(make_client(topic, identity=IdentityKey.generate()))
     assert err.exc_type == "UnknownUser"
-    err = refusal(make_client(topic, identity=bob), "whoami", **{})
+    err = refusal(make_client(topic, identity=bob), "whoami")
     assert err.exc_type == "FunctionNotAllowed" and "bob" in err.message
     assert make_client(topic, identity=bob).call("add", a=1, b=2) == 3
 

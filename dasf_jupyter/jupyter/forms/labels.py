@@ -68,7 +68,7 @@ def label_for(name: str, schema: dict[str, Any]) -> str:
     return f"{name} ({unit})"
 
 
-def type_text(schema: dict[str, Any]) -> str:
+def type_text(schema: dict[str, Any]) -> str:  # noqa: PLR0911 (one return per schema shape)
     """A short Python-like type: ``float``, ``int | None``, ``'a' | 'b'``, ``list[float]``."""
     branches = schema.get("anyOf") or schema.get("oneOf")
     if isinstance(branches, list):

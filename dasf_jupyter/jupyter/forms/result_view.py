@@ -58,7 +58,7 @@ def _plot_data_array(da: Any, axes: Any) -> bool:
     """xarray's own plot: real coordinates, ``name [units]`` labels and colorbar."""
     if not _plottable(da.values) or da.ndim == 0:
         return False
-    extra = {dim: 0 for dim in da.dims[2:]}  # a 3-D+ field: its first 2-D slice
+    extra = dict.fromkeys(da.dims[2:], 0)  # a 3-D+ field: its first 2-D slice
     da = da.isel(extra) if extra else da
     if da.ndim == 1:
         da.plot.line(ax=axes)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ...errors import FormSchemaError
+
 #: Property names that carry the member discriminator, never shown as a field.
 DISCRIMINATORS = frozenset({"func_name", "class_name"})
 
@@ -12,8 +14,8 @@ DISCRIMINATORS = frozenset({"func_name", "class_name"})
 _FIELD_KEYS = ("title", "description", "default", "is_reporter", "x-dasf-codec", "examples")
 
 
-class SchemaError(ValueError):
-    """A schema cannot be turned into a form (bad ``$ref``, unsupported shape)."""
+#: the name this package has always raised (and users catch)
+SchemaError = FormSchemaError
 
 
 def resolve(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:

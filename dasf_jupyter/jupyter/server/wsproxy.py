@@ -10,6 +10,7 @@ browser as a close code (4401 for HTTP 401, 4403 for 403, ...) with the broker's
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 from urllib.parse import quote
@@ -81,10 +82,8 @@ class BrokerSocketProxy(WebSocketMixin, BrokerLookup, WebSocketHandler, JupyterH
                 code = 1011
             self.close(code, close_reason(reason or "the DASF broker closed the connection"))
             return
-        try:
+        with contextlib.suppress(Exception):  # the browser is gone; on_close cleans up
             self.write_message(message, binary=isinstance(message, bytes))
-        except Exception:  # the browser is gone; on_close cleans up
-            pass
 
     async def on_message(self, message: str | bytes) -> None:
         if self.upstream is None:

@@ -2,15 +2,34 @@
 
 import { DasfError } from './errors';
 
-// the topic slug the Django brokers route (`[-_\w]+`)
-const TOPIC_PATTERN = /^[-\w]+$/;
+// the rules of dasf_jupyter/protocol/names.py (one table of cases tests both languages)
+const TOPIC_PATTERN = /^[A-Za-z0-9][-_.A-Za-z0-9]*$/;
+const TOPIC_MAX_LENGTH = 200;
+/** Characters of a long request topic a response topic keeps (as the Python client). */
+export const RESPONSE_TOPIC_PREFIX_LENGTH = 183;
+
+/** Why `topic` cannot be a topic name, or null if it can. */
+export function topicNameError(topic: unknown): string | null {
+  if (typeof topic !== 'string' || topic.length === 0) {
+    return 'must be a non-empty string';
+  }
+  if (topic.length > TOPIC_MAX_LENGTH) {
+    return `longer than ${TOPIC_MAX_LENGTH} characters`;
+  }
+  if (!TOPIC_PATTERN.test(topic)) {
+    return "use letters, digits, '-', '_' and '.', starting with a letter or digit";
+  }
+  if (topic.includes('..')) {
+    return "'..' is not allowed";
+  }
+  return null;
+}
 
 /** Throw a DasfError unless `topic` is a name a DASF broker can route. */
 export function checkTopic(topic: string): string {
-  if (typeof topic !== 'string' || !TOPIC_PATTERN.test(topic)) {
-    throw new DasfError(
-      `invalid topic ${JSON.stringify(topic)}: use letters, digits, "-" and "_" only`
-    );
+  const why = topicNameError(topic);
+  if (why !== null) {
+    throw new DasfError(`invalid topic name ${JSON.stringify(topic).slice(0, 220)}: ${why}`);
   }
   return topic;
 }
@@ -34,7 +53,7 @@ export function randomHex(digits: number): string {
 
 /** A private response topic for `topic`, as the reference TS client names them. */
 export function newResponseTopic(topic: string): string {
-  return `${topic}_${randomHex(12)}`;
+  return `${topic.slice(0, RESPONSE_TOPIC_PREFIX_LENGTH)}_${randomHex(12)}`;
 }
 
 /** Consumer subscription name, as the reference TS client names them. */

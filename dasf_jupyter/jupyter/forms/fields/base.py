@@ -8,6 +8,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from ....errors import DasfError
 from ..labels import default_text, label_for, type_text
 from ..schema import default_of
 
@@ -32,7 +33,7 @@ class _Empty:
 EMPTY: Any = _Empty()
 
 
-class InvalidInput(ValueError):
+class InvalidInput(DasfError, ValueError):
     """What the user typed cannot be turned into a value (e.g. text that is not a number)."""
 
 
