@@ -1,6 +1,6 @@
 """A long-lived client process driven over stdin/stdout, one per benchmark client.
 
-Usage: ``python -m benchmarks.client_worker {ours|ref} URL TOPIC``. Each stdin line is a JSON
+Usage: ``python -m benchmarks.client_worker {ours|ref|floor} URL TOPIC``. Each stdin line is a JSON
 command; each answer is one stdout line starting with :data:`RESULT_MARK`. Keeping the
 process (and its connection) alive across calls measures calls, not interpreter start-up;
 the parent kills it when an answer is late, because demessaging's client waits forever.
@@ -47,6 +47,32 @@ def ref_caller(url: str, topic: str) -> Caller:
         return getattr(returned, "root", returned)
 
     return call
+
+
+def floor_caller(url: str, topic: str) -> Caller:
+    """Calls through the floor client (:mod:`benchmarks.floor.client`), same results."""
+    from benchmarks.floor.client import FloorClient
+
+    client = FloorClient(url, topic, timeout=CALL_TIMEOUT)
+
+    def call(func: str, kwargs: dict[str, Any]) -> Any:
+        if "grid" in kwargs:
+            from benchmarks.floor.grids import grid_parts  # xarray: imported when needed
+
+            grid_head, payload = grid_parts(kwargs["grid"])
+            head, _ = client.call(func, {}, payload, **grid_head)
+        else:
+            head, body = client.call(func, kwargs)
+            if "grid" in head:
+                from benchmarks.floor.grids import grid_from
+
+                return grid_from(head["grid"], body)
+        return head["result"]
+
+    return call
+
+
+CALLERS = {"ours": our_caller, "ref": ref_caller, "floor": floor_caller}
 
 
 def make_args(spec: dict[str, Any]) -> dict[str, Any]:
@@ -126,7 +152,7 @@ COMMANDS = {"sequential": run_sequential, "threads": run_threads}
 def main(argv: list[str]) -> int:
     """Connect, then answer commands from stdin until EOF or ``{"op": "quit"}``."""
     stack, url, topic = argv
-    call = (our_caller if stack == "ours" else ref_caller)(url, topic)
+    call = CALLERS[stack](url, topic)
     reply({"ready": True})
     for line in sys.stdin:
         cmd = json.loads(line)

@@ -13,7 +13,8 @@ CLIENT_START_TIMEOUT = 120.0
 class ClientPool:
     """Long-lived client processes on one topic, started on demand.
 
-    Ours: one process, threads share one ``Connection`` (it is thread-safe by design).
+    Ours: one process, threads share one ``Connection`` (it is thread-safe by design); the
+    floor likewise shares one ``FloorClient``.
     Reference: demessaging's client state is per process, so threads are spread over up to
     ``settings.ref_processes`` processes, each with its own producer.
     """
@@ -41,7 +42,7 @@ class ClientPool:
 
     def layout(self, threads: int) -> tuple[int, int]:
         """(processes, threads per process) for ``threads`` client threads in total."""
-        if self.kind == "ours":
+        if self.kind != "ref":  # ours and the floor: threads share one thread-safe client
             return 1, threads
         processes = min(threads, self.settings.ref_processes)
         return processes, -(-threads // processes)

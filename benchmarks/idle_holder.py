@@ -1,8 +1,9 @@
 """Hold many idle websocket connections on a broker until stdin closes.
 
-Usage: ``python -m benchmarks.idle_holder URL TOPIC COUNT``. Opens COUNT producer sockets on
-``URL/TOPIC`` (what an idle client keeps open), a few at a time, then reports how many are
-open. Everything is bounded: each connect by a timeout, the whole opening by a deadline.
+Usage: ``python -m benchmarks.idle_holder SOCKET_URL COUNT``. Opens COUNT sockets on
+``SOCKET_URL`` (``Stack.idle_url``: a producer socket, what an idle client keeps open), a few
+at a time, then reports how many are open. Everything is bounded: each connect by a
+timeout, the whole opening by a deadline.
 """
 
 from __future__ import annotations
@@ -65,9 +66,9 @@ async def hold(url: str, count: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    url, topic, count = argv[0].rstrip("/"), argv[1], int(argv[2])
+    url, count = argv[0], int(argv[1])
     raise_fd_limit(count + 256)
-    asyncio.run(hold(f"{url}/{topic}", count))
+    asyncio.run(hold(url, count))
     return 0
 
 

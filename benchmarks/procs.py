@@ -75,7 +75,9 @@ class ChildProcess:
             self.stop()
             raise WorkerTimeout(f"{self.name}: no answer within {timeout:.0f} s") from None
         if answer is None:
-            raise RuntimeError(f"{self.name} exited:\n{self.log_tail()}")
+            tail = self.log_tail()
+            last = (tail.strip().splitlines() or ["no output"])[-1]  # the exception, usually
+            raise RuntimeError(f"{self.name} exited: {last}\n{tail}")
         return answer
 
     def request(self, command: dict[str, Any], timeout: float) -> dict[str, Any]:

@@ -1,37 +1,41 @@
-"""Profile our stack under one workload with py-spy attached to broker, backend and client.
+"""Profile one workload with py-spy attached to broker, backend and client.
 
-Usage: ``python -m benchmarks.profile [--workload grid|echo|arg] [--mb 50] [--calls 300]``.
-Prints, per process, the functions that were on the CPU most (self time, from py-spy's raw
-collapsed stacks) and writes the raw stacks to ``--dir`` for flame graphs. py-spy must be
-installed (``pip install py-spy``) and allowed to ptrace the children.
+Usage: ``python -m benchmarks.profile [--workload echo|threads8|grid|arg] [--stack ours|floor]
+[--calls N] [--mb 50] [--dir DIR]``. Records py-spy raw collapsed stacks of each process
+(samples of threads holding the GIL) into ``DIR/<process>.txt`` (for flame graphs), measures
+each process's CPU time (psutil), writes ``DIR/run.json`` and prints the summary of
+:mod:`benchmarks.profile_summary` (CPU µs per call, split by part of the stack).
+py-spy must be installed (``bench`` extra) and allowed to ptrace the children.
 """
 
 from __future__ import annotations
 
 import argparse
-import collections
-import re
+import json
+import os
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
+import psutil
+
 from benchmarks.clients import ClientPool
+from benchmarks.profile_summary import DEFAULT_DIR, SAMPLE_RATE, summary
 from benchmarks.settings import Settings
-from benchmarks.stacks import OurStack
+from benchmarks.stacks import FloorStack, OurStack
 from benchmarks.workloads import grid_side
 
-SAMPLE_RATE = 200  #: samples per second, so samples / rate = seconds on the CPU
-FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^:()]*)(?::\d+)?\)$")
+STACKS = {"ours": OurStack, "floor": FloorStack}
+THREADS = 8
 
 
 def start_spy(pid: int, out: Path) -> subprocess.Popen:
     """``py-spy record`` on ``pid`` (and its children) writing collapsed stacks to ``out``."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     cmd = [spy, "record", "--pid", str(pid), "--format", "raw", "--rate", str(SAMPLE_RATE)]
-    cmd += ["--subprocesses", "--nonblocking", "--output", str(out)]
+    cmd += ["--subprocesses", "--nonblocking", "--gil", "--full-filenames", "--output", str(out)]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -44,67 +48,64 @@ def stop_spy(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
-def cpu_seconds(raw: Path) -> float:
-    """Seconds on the CPU recorded in a py-spy raw file (all threads, active samples)."""
-    lines = raw.read_text(errors="replace").splitlines()
-    counts = [line.rpartition(" ")[2] for line in lines]
-    return sum(int(c) for c in counts if c.isdigit()) / SAMPLE_RATE
+def cpu_time(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its children so far (psutil)."""
+    proc = psutil.Process(pid)
+    total = 0.0
+    for one in [proc, *proc.children(recursive=True)]:
+        times = one.cpu_times()
+        total += times.user + times.system
+    return total
 
 
-def self_time(raw: Path, top: int = 15) -> list[tuple[str, float]]:
-    """(leaf function, share of samples) from a py-spy raw file, largest first."""
-    counts: collections.Counter[str] = collections.Counter()
-    total = 0
-    for line in raw.read_text(errors="replace").splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        leaf = stack.split(";")[-1]
-        match = FRAME.match(leaf)
-        name = f"{match['func']} ({Path(match['file']).name})" if match else leaf
-        counts[name] += int(count)
-        total += int(count)
-    return [(name, n / total) for name, n in counts.most_common(top)] if total else []
-
-
-def run_workload(pool: ClientPool, workload: str, mb: float, calls: int) -> float:
-    """Run the workload once; returns its wall time in seconds."""
+def run_workload(pool: ClientPool, workload: str, mb: float, calls: int) -> tuple[float, int]:
+    """Run the workload once; returns (wall seconds, calls made)."""
     if workload == "echo":
-        return sum(pool.sequential("echo", calls, kwargs={"text": "hi"})["latencies"])
+        latencies = pool.sequential("echo", calls, kwargs={"text": "hi"})["latencies"]
+        return sum(latencies), len(latencies)
+    if workload == "threads8":
+        per_thread = max(1, calls // THREADS)
+        rate, errors, first = pool.threaded("add", THREADS, per_thread, kwargs={"a": 2, "b": 3})
+        if errors:
+            raise RuntimeError(f"{errors} calls failed: {first}")
+        return THREADS * per_thread / rate, THREADS * per_thread
     if workload == "arg":
-        return pool.sequential("grid_mean", 1, grid_mb=mb)["latencies"][0]
-    return pool.sequential("make_grid", 1, kwargs={"n": grid_side(mb)})["latencies"][0]
+        return pool.sequential("grid_mean", 1, grid_mb=mb)["latencies"][0], 1
+    return pool.sequential("make_grid", 1, kwargs={"n": grid_side(mb)})["latencies"][0], 1
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.profile", description=__doc__)
-    parser.add_argument("--workload", choices=["grid", "echo", "arg"], default="grid")
+    choices = ["echo", "threads8", "grid", "arg"]
+    parser.add_argument("--workload", choices=choices, default="echo")
+    parser.add_argument("--stack", choices=sorted(STACKS), default="ours")
     parser.add_argument("--mb", type=float, default=50)
-    parser.add_argument("--calls", type=int, default=300)
-    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "dasf-prof")
+    parser.add_argument("--calls", type=int, default=1000, help="echo calls, or 8-thread total")
+    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR)
     args = parser.parse_args(argv)
     args.dir.mkdir(parents=True, exist_ok=True)
-    with OurStack() as stack:
+    with STACKS[args.stack]() as stack:
         backend_pid = stack.start_backend("bench")
-        pool = ClientPool("ours", stack.url, "bench", Settings())
+        pool = ClientPool(stack.client_kind, stack.url, "bench", Settings())
         try:
             client_pid = pool.ensure(1)[0].pid
-            run_workload(pool, args.workload, 0.01, 5)  # warm-up: imports, sockets
+            run_workload(pool, args.workload, 0.01, 50)  # warm-up: imports, sockets
             pids = {"broker": stack.broker_pid, "backend": backend_pid, "client": client_pid}
             spies = {name: start_spy(pid, args.dir / f"{name}.txt") for name, pid in pids.items()}
             try:
-                seconds = run_workload(pool, args.workload, args.mb, args.calls)
+                before = {name: cpu_time(pid) for name, pid in pids.items()}
+                seconds, calls = run_workload(pool, args.workload, args.mb, args.calls)
+                cpu = {name: cpu_time(pid) - before[name] for name, pid in pids.items()}
             finally:
                 for spy in spies.values():
                     stop_spy(spy)
         finally:
             pool.stop()
-    print(f"{args.workload} ({args.mb:g} MB / {args.calls} calls): {seconds:.2f} s")
-    for name in pids:
-        raw = args.dir / f"{name}.txt"
-        print(f"\n{name}: {cpu_seconds(raw):.2f} s on the CPU; top self time")
-        for func, share in self_time(raw):
-            print(f"  {share:6.1%}  {func}")
+    load = " / ".join(f"{v:.2f}" for v in os.getloadavg())
+    run = {"workload": args.workload, "stack": args.stack, "calls": calls, "seconds": seconds}
+    run |= {"load": load, "processes": list(pids), "cpu": cpu}
+    (args.dir / "run.json").write_text(json.dumps(run))
+    print(summary(args.dir))
     return 0
 
 

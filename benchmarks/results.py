@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-STACKS = ("ours", "reference")
+STACKS = ("ours", "floor", "reference")
 
 
 @dataclass
@@ -48,8 +48,18 @@ class Metric:
             text += f" [{self.errors[stack]}]"
         return text
 
+    def floor_ratio(self) -> str:
+        """Ours ÷ floor: the multiple of the floor we reach (1.0 = at the floor).
+
+        For times, latencies and memory lower is better, for rates higher is better.
+        """
+        ours, floor = self.median("ours"), self.median("floor")
+        if ours is None or floor is None or floor <= 0:
+            return "—"
+        return f"{ours / floor:.2f}×"
+
     def ratio(self) -> str:
-        """How many times better ours is (>1 better, <1 worse)."""
+        """How many times better ours is than the reference (>1 better, <1 worse)."""
         ours, ref = self.median("ours"), self.median("reference")
         if ours is None or ref is None:
             if ours is not None and "reference" in self.errors:
@@ -92,17 +102,19 @@ class Results:
         self.notes.append(" ".join(text.split())[:400])
 
     def table(self) -> str:
-        """The markdown table: ours, reference and the ratio for every metric."""
+        """The markdown table: ours, floor, reference and the two ratios for every metric."""
         lines = [
-            "| # | metric | unit | ours | reference (tuned) | ours vs reference |",
-            "| --- | --- | --- | --- | --- | --- |",
+            "| # | metric | unit | ours | floor | reference (tuned) | ours vs floor "
+            "| ours vs reference |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         # stable sort: rows in order, metrics of a row in the order they were measured
         for m in sorted(self.metrics.values(), key=lambda m: int(m.row)):
             better = "higher" if m.higher_is_better else "lower"
             lines.append(
                 f"| {m.row} | {m.name} ({better} is better) | {m.unit} | {m.cell('ours')} "
-                f"| {m.cell('reference')} | {m.ratio()} |"
+                f"| {m.cell('floor')} | {m.cell('reference')} | {m.floor_ratio()} "
+                f"| {m.ratio()} |"
             )
         return "\n".join(lines)
 

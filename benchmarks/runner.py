@@ -7,7 +7,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from benchmarks.clients import ClientPool
+from benchmarks.clients import CLIENT_START_TIMEOUT, ClientPool
 from benchmarks.procs import ChildProcess
 from benchmarks.results import Results
 from benchmarks.rss import PeakRss, tree_rss
@@ -22,6 +22,13 @@ SHARED_SUBSCRIPTION = "bench-shared"
 MiB = 1024 * 1024
 KiB = 1024
 ALL_ROWS = ("1", "2", "3", "4", "5", "6", "7")
+IDLE_PER_HOLDER = 2500  #: sockets per holder process (each process has its own file limit)
+IDLE_OPEN_TIMEOUT = 180.0
+FRESH_METRICS = (
+    "echo p50, plain loop in a fresh process",
+    "first call in a fresh process",
+    "import, connect and discover in a fresh process",
+)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -103,6 +110,7 @@ class StackRun:
         r, names = "1", ["echo p50", "echo p95", "echo p99", "echo calls/s"]
         metrics = [self.results.metric(r, n, "ms") for n in names[:3]]
         rate = self.results.metric(r, names[3], "calls/s", higher_is_better=True)
+        fresh = [self.results.metric(r, n, "ms") for n in FRESH_METRICS]
 
         def body() -> None:
             for _ in range(self.s.echo_runs):
@@ -118,8 +126,23 @@ class StackRun:
                 for metric, q in zip(metrics, (50, 95, 99), strict=True):
                     metric.add(self.label, percentile(lat, q) * 1000)
                 rate.add(self.label, len(lat) / sum(lat))
+                self._fresh_process_echo(fresh)
 
-        guarded(self.results, self.label, [(r, n) for n in names], body)
+        guarded(self.results, self.label, [(r, n) for n in [*names, *FRESH_METRICS]], body)
+
+    def _fresh_process_echo(self, metrics: list) -> None:
+        """The plain loop of :mod:`benchmarks.user_loop` in a new process, right after."""
+        calls, budget = str(self.s.echo_calls), str(self.s.echo_budget)
+        args = ["-m", "benchmarks.user_loop", self.stack.client_kind, self.stack.url, TOPIC]
+        child = ChildProcess([*args, calls, budget], f"{self.label}-user-loop")
+        try:
+            answer = child.answer(timeout=CLIENT_START_TIMEOUT + self.s.echo_budget * 2)
+        finally:
+            child.stop()
+        p50, first, connect = metrics
+        p50.add(self.label, percentile(answer["latencies"], 50) * 1000)
+        first.add(self.label, answer["first_call_s"] * 1000)
+        connect.add(self.label, answer["connect_s"] * 1000)
 
     def add_threads(self, pool: ClientPool) -> None:
         name = f"{self.s.add_threads} threads × {self.s.add_calls} add()"
@@ -189,38 +212,53 @@ class StackRun:
 
         guarded(self.results, self.label, [("4", seconds.name), ("4", speed.name)], body)
 
-    def idle_connections(self, pool: ClientPool) -> None:
-        count = self.s.idle_connections
-        per_conn = self.results.metric("6", f"broker RSS per idle connection ({count})", "KiB")
-        held = self.results.metric("6", "idle connections held", "count", True)
-        lat = self.results.metric("6", f"echo p50 with {count} idle connections", "ms")
-        keys = [("6", m.name) for m in (per_conn, held, lat)]
-        guarded(self.results, self.label, keys, lambda: self._idle(pool, per_conn, held, lat))
+    def idle_count(self) -> int:
+        if self.label == "reference":
+            return min(self.s.idle_connections, self.s.ref_idle_connections)
+        return self.s.idle_connections
 
-    def _idle(self, pool: ClientPool, per_conn, held, lat) -> None:
-        before = settled_rss(self.stack.broker_pid)
-        count = str(self.s.idle_connections)
-        holder = ChildProcess(
-            ["-m", "benchmarks.idle_holder", self.stack.url, TOPIC, count], f"{self.label}-idle"
+    def idle_connections(self, pool: ClientPool) -> None:
+        per_conn = self.results.metric("6", "broker RSS per idle connection", "KiB")
+        held = self.results.metric("6", "idle connections held", "count", True)
+        base = self.results.metric("6", "echo p50 without idle connections (just before)", "ms")
+        lat = self.results.metric("6", "echo p50 while they are held", "ms")
+        keys = [("6", m.name) for m in (per_conn, held, base, lat)]
+        guarded(
+            self.results, self.label, keys, lambda: self._idle(pool, per_conn, held, base, lat)
         )
+
+    def _idle_echo_p50(self, pool: ClientPool) -> float:
+        answer = pool.sequential(
+            "echo", self.s.idle_echo_calls, kwargs={"text": "hi"}, budget=self.s.idle_echo_budget
+        )
+        return percentile(answer["latencies"], 50) * 1000
+
+    def _idle(self, pool: ClientPool, per_conn, held, base, lat) -> None:
+        base.add(self.label, self._idle_echo_p50(pool))
+        before = settled_rss(self.stack.broker_pid)
+        count = self.idle_count()
+        shares = [min(IDLE_PER_HOLDER, count - i) for i in range(0, count, IDLE_PER_HOLDER)]
+        url = self.stack.idle_url(TOPIC)
+        holders = [
+            ChildProcess(["-m", "benchmarks.idle_holder", url, str(share)], f"{self.label}-idle")
+            for share in shares
+        ]
         try:
-            opened = holder.answer(timeout=180.0)
-            if opened["errors"]:
-                held.fail(self.label, f"{opened['errors']} refused: {opened['error'][0]}")
+            opened = [holder.answer(timeout=IDLE_OPEN_TIMEOUT) for holder in holders]
+            refused = sum(o["errors"] for o in opened)
+            if refused:
+                first = next(o["error"][0] for o in opened if o["error"])
+                held.fail(self.label, f"{refused} refused: {first}")
+            open_now = sum(o["open"] for o in opened)
             time.sleep(1.0)  # let the broker finish its per-connection set-up
             after = settled_rss(self.stack.broker_pid)
-            held.add(self.label, opened["open"])
-            if opened["open"]:
-                per_conn.add(self.label, max(after - before, 0) / opened["open"] / KiB)
-            answer = pool.sequential(
-                "echo",
-                self.s.idle_echo_calls,
-                kwargs={"text": "hi"},
-                budget=self.s.idle_echo_budget,
-            )
-            lat.add(self.label, percentile(answer["latencies"], 50) * 1000)
+            held.add(self.label, open_now)
+            if open_now:
+                per_conn.add(self.label, max(after - before, 0) / open_now / KiB)
+            lat.add(self.label, self._idle_echo_p50(pool))
         finally:
-            holder.stop()
+            for holder in holders:
+                holder.stop()
 
     def reference_defaults(self) -> None:
         """The reference with demessaging's default payload limit: the 1 MB result fails."""

@@ -24,7 +24,8 @@ class Settings:
     ref_max_grid_mb: float = 100  #: the reference needs > 4 min for 200 MB: skipped by default
     arg_mb: float = 50
     arg_runs: int = 3
-    idle_connections: int = 1000
+    idle_connections: int = 10_000
+    ref_idle_connections: int = 1000  #: daphne + SQLite: 10,000 handshakes take minutes
     idle_echo_calls: int = 100
     idle_echo_budget: float = 15.0
     fanout_replicas: int = 4
@@ -53,6 +54,7 @@ class Settings:
             arg_mb=10,
             arg_runs=2,
             idle_connections=200,
+            ref_idle_connections=200,
             idle_echo_calls=30,
             idle_echo_budget=5.0,
             fanout_calls=10,
@@ -79,6 +81,7 @@ class Settings:
             arg_mb=0.1,
             arg_runs=1,
             idle_connections=10,
+            ref_idle_connections=10,
             idle_echo_calls=5,
             fanout_replicas=2,
             fanout_threads=2,

@@ -1,8 +1,9 @@
-"""The two stacks under test: broker + backend processes, started and stopped the same way.
+"""The three stacks under test: broker + backend processes, started and stopped the same way.
 
 Reference: dasf-broker-django under daphne (``tests.refbroker.ReferenceBroker``) and
 demessaging backends (``tests.refbroker.backend_process.ReferenceBackend``) serving
 :mod:`benchmarks.ref_workloads`. Ours: ``BrokerProcess`` and :mod:`benchmarks.our_backend`.
+Floor: the bare relay and backend of :mod:`benchmarks.floor`.
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ class Stack:
     def start_backend(self, topic: str, *, subscription: str | None = None, **kw: Any) -> int:
         """Start one backend process serving the workloads on ``topic``; return its pid."""
         raise NotImplementedError
+
+    def idle_url(self, topic: str) -> str:
+        """Where an idle client socket of ``topic`` connects (a producer socket)."""
+        return f"{self.url}/{topic}"
 
     def stop_backends(self) -> None:
         while self.backends:
@@ -133,3 +138,47 @@ class OurStack(Stack):
     def stop(self) -> None:
         super().stop()
         self._dir.cleanup()
+
+
+class _ChildBroker:
+    """A :class:`ChildProcess` broker that announces its URL in its ready answer."""
+
+    def __init__(self, args: list[str], name: str) -> None:
+        self.args, self.name = args, name
+        self.child: ChildProcess | None = None
+        self.url = ""
+
+    def start(self) -> None:
+        self.child = ChildProcess(self.args, self.name)
+        self.url = self.child.answer(STARTUP_TIMEOUT)["url"]
+
+    def stop(self) -> None:
+        if self.child is not None:
+            self.child.stop()
+
+
+class FloorStack(Stack):
+    """The floor: bare relay, backend and client of :mod:`benchmarks.floor`."""
+
+    name = "floor"
+    client_kind = "floor"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.broker = _ChildBroker(["-m", "benchmarks.floor.relay"], "floor-relay")
+
+    @property
+    def broker_pid(self) -> int:
+        assert self.broker.child is not None, "relay not started"
+        return self.broker.child.pid
+
+    def start_backend(self, topic: str, *, subscription: str | None = None, **kw: Any) -> int:
+        # every backend of a topic shares its requests round-robin (what subscription= does)
+        backend = ChildProcess(["-m", "benchmarks.floor.backend", self.url, topic], f"fl-{topic}")
+        self.backends.append(backend)
+        backend.answer(STARTUP_TIMEOUT)
+        self.backend_pids.append(backend.pid)
+        return backend.pid
+
+    def idle_url(self, topic: str) -> str:
+        return f"{self.url}/pub/{topic}"

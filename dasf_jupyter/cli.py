@@ -9,7 +9,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from .backend.config import ModuleSettings
 from .errors import CodecError, DasfError, InvalidName
+from .peer_config import ClientSettings
+from .settings_table import SettingError, add_arguments, flag_values, help_epilog, load
 
 EXIT_OK, EXIT_REMOTE, EXIT_USAGE = 0, 1, 2
 
@@ -21,19 +24,17 @@ class UsageError(DasfError):
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dasf", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    token_help = "broker token (default: $DASF_TOKEN)"
 
-    serve = sub.add_parser("serve", help="serve a Python file or module as a backend module")
-    serve.add_argument("target", help="file.py or dotted module name")
-    serve.epilog = (
-        "Incomplete fragmented requests are bounded (bytes; the oldest is dropped and "
-        "answered with an error): DASF_MODULE_FRAGMENTS_PER_SENDER (128 MiB), "
-        "DASF_MODULE_FRAGMENTS_TOTAL (512 MiB), DASF_MODULE_FRAGMENTS_MAX_PAYLOAD (one "
-        "request, 512 MiB), DASF_MODULE_FRAGMENTS_TIMEOUT (300 s)."
+    serve = sub.add_parser(
+        "serve",
+        help="serve a Python file or module as a backend module",
+        epilog=help_epilog(ModuleSettings),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    serve.add_argument("target", help="file.py or dotted module name")
     serve.add_argument("--topic", "-t", required=True, help="the request topic to serve")
     serve.add_argument("--url", required=True, help="broker websocket URL, e.g. ws://host/ws")
-    serve.add_argument("--token", default=os.environ.get("DASF_TOKEN"), help=token_help)
+    add_arguments(serve, ModuleSettings)  # --token, --redis
     serve.add_argument("--workers", type=int, default=4, help="parallel calls (default 4)")
     serve.add_argument("--queue-size", type=int, default=None, help="calls waiting at most")
     serve.add_argument("--traceback", action="store_true", help="send tracebacks with errors")
@@ -58,13 +59,6 @@ def _parser() -> argparse.ArgumentParser:
         help="user public keys allowed to call (one `dasf-ed25519 KEY [name]` per line); "
         "requests must then be signed",
     )
-    serve.add_argument(
-        "--redis",
-        default=os.environ.get("DASF_REDIS_URL"),
-        metavar="URL",
-        help="Redis shared by the replicas of this module for replay protection (seen request "
-        "nonces; default $DASF_REDIS_URL, else a file next to the module key)",
-    )
 
     # parsed by security.cli.keygen_main; listed here for `dasf --help`
     sub.add_parser(
@@ -75,21 +69,31 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("target", help="file.py or dotted module name")
     schema.add_argument("--topic", "-t", default=None, help="topic name to put in the schema")
 
-    call = sub.add_parser("call", help="call a function of a served module, print the result")
+    call = sub.add_parser(
+        "call",
+        help="call a function of a served module, print the result",
+        epilog=help_epilog(ClientSettings),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     call.add_argument("url", help="broker websocket URL")
     call.add_argument("topic", help="the module's topic")
     call.add_argument("func", help="function name, or Class.method")
     call.add_argument("--json", default="{}", help="arguments as a JSON object")
     call.add_argument("--init", default="{}", help="constructor arguments for Class.method")
-    call.add_argument("--token", default=os.environ.get("DASF_TOKEN"), help=token_help)
+    add_arguments(call, ClientSettings)  # --token
     call.add_argument("--timeout", type=float, default=600.0, help="seconds (default 600)")
     call.add_argument("--raw", action="store_true", help="print the result's wire JSON")
     call.add_argument("--identity", help="identity key (from `dasf keygen`) to sign with")
     call.add_argument("--trust", metavar="FINGERPRINT", help="expected module key (SHA256:...)")
 
-    modules = sub.add_parser("modules", help="list the modules a broker knows")
+    modules = sub.add_parser(
+        "modules",
+        help="list the modules a broker knows",
+        epilog=help_epilog(ClientSettings),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     modules.add_argument("url", help="broker websocket URL")
-    modules.add_argument("--token", default=os.environ.get("DASF_TOKEN"), help=token_help)
+    add_arguments(modules, ClientSettings)  # --token
     return parser
 
 
@@ -112,7 +116,18 @@ def _load_module(target: str, topic: str, **options: Any) -> Any:
         raise UsageError(f"cannot load {target!r}: {exc}") from None
 
 
+def _module_settings(args: argparse.Namespace) -> ModuleSettings:
+    """The environment's module settings with the command line's (this CLI is the edge)."""
+    return load(ModuleSettings, os.environ, **flag_values(args, ModuleSettings))
+
+
+def _client_settings(args: argparse.Namespace) -> ClientSettings:
+    """The environment's client settings with the command line's."""
+    return load(ClientSettings, os.environ, **flag_values(args, ClientSettings))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _module_settings(args)
     module = _load_module(
         args.target,
         args.topic,
@@ -124,13 +139,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         key_path=args.key,
         allow_list=args.allow_list,
         require_auth=args.allow_list is not None,
-        redis_url=args.redis,
+        settings=settings,
     )
     print(f"serving {args.target} on topic {args.topic!r} at {args.url}", file=sys.stderr)
     info = module.security.info()
     if info.fingerprint:
         print(f"security {info.mode.value}, key fingerprint {info.fingerprint}", file=sys.stderr)
-    module.serve(args.url, args.token)
+    module.serve(args.url, settings.token or None)
     return EXIT_OK
 
 
@@ -162,8 +177,14 @@ def cmd_call(args: argparse.Namespace) -> int:
     arguments = _json_object(args.json, "--json")
     init = _json_object(args.init, "--init")
     trust = {args.topic: args.trust} if args.trust else None
+    settings = _client_settings(args)
     with connect(
-        args.url, args.token, timeout=args.timeout, identity=args.identity, trust=trust
+        args.url,
+        settings.token or None,
+        timeout=args.timeout,
+        identity=args.identity,
+        trust=trust,
+        settings=settings,
     ) as conn:
         remote = conn.module(args.topic)
         function = _find_function(remote, args.func, init)
@@ -182,7 +203,7 @@ def _find_function(remote: Any, name: str, init: dict[str, Any]) -> Any:
     from .client import RemoteClass
 
     owner, _, method = name.partition(".")
-    available = ", ".join(n for n in dir(remote) if n not in ("api_info", "description", "topic"))
+    available = ", ".join(sorted(remote.members()))
     try:
         member = remote[owner]
     except KeyError:
@@ -211,7 +232,8 @@ def _render(value: Any) -> str:
 def cmd_modules(args: argparse.Namespace) -> int:
     from .client import connect
 
-    with connect(args.url, args.token) as conn:
+    settings = _client_settings(args)
+    with connect(args.url, settings.token or None, settings=settings) as conn:
         infos = conn.modules()
     if not infos:
         print("no modules")
@@ -240,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except (UsageError, InvalidName) as exc:  # both are DasfErrors: caught first
+    except (UsageError, InvalidName, SettingError) as exc:  # DasfErrors: caught first
         print(f"dasf {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except DasfError as exc:

@@ -32,6 +32,8 @@ keeps older ``except`` clauses working.
     ├── AuthRefused              the broker refuses a token (broker.auth)
     ├── BacklogFull              the broker's global backlog cap is reached (broker.backlog)
     ├── UsageError               the ``dasf`` command line cannot be carried out (cli)
+    ├── SettingError (ValueError) an environment variable or flag has a value its setting
+    │                            refuses (settings_table)
     ├── NotConnected             a ``%dasf`` command needs a connection (jupyter.session)
     ├── CellModuleError          a ``%%dasf module`` cell cannot be served (jupyter.serve_cell)
     ├── InvalidInput (ValueError) a form field's text is not a value (jupyter.forms)

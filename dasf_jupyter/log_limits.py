@@ -3,28 +3,18 @@
 Whoever may publish to a topic can send malformed messages as fast as the broker takes
 them. :class:`LimitedWarnings` logs the first one of each *reason* at once, then counts the
 others and logs at most one summary line per reason and ``interval`` seconds, with the
-number suppressed (``DASF_LOG_SUMMARY_INTERVAL`` changes the default of 10 s).
+number suppressed (``DASF_LOG_SUMMARY_INTERVAL``, read at the edges, changes the 10 s).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
 
-#: seconds between two lines about the same reason, unless the environment says otherwise
+#: seconds between two lines about the same reason
 DEFAULT_INTERVAL = 10.0
-
-
-def interval_from_env(default: float = DEFAULT_INTERVAL) -> float:
-    """``DASF_LOG_SUMMARY_INTERVAL`` when it is a positive number, else ``default``."""
-    try:
-        value = float(os.environ.get("DASF_LOG_SUMMARY_INTERVAL", default))
-    except ValueError:
-        return default
-    return value if value > 0 else default
 
 
 @dataclass
@@ -40,9 +30,9 @@ class LimitedWarnings:
     #: reasons tracked at once; the least recently logged one is forgotten beyond this
     MAX_REASONS = 64
 
-    def __init__(self, logger: logging.Logger, interval: float | None = None) -> None:
+    def __init__(self, logger: logging.Logger, interval: float = DEFAULT_INTERVAL) -> None:
         self.logger = logger
-        self.interval = interval_from_env() if interval is None else interval
+        self.interval = interval
         self._reasons: dict[str, _Reason] = {}
         self._lock = threading.Lock()
 

@@ -39,10 +39,11 @@ from ..protocol.body import (
     encode_body_parts,
 )
 from ..protocol.buffers import Buffer
-from ..protocol.fragment_limits import FragmentLimits, module_limits
+from ..protocol.fragment_limits import FragmentLimits
 from ..protocol.fragments import split_parts
 from ..security import RequestSecurity, SecurityError, SecurityPolicy, SignatureMissing
 from ..transport.urls import check_topic
+from .config import log_summary_interval, module_limits
 from .output import forward_output
 from .progress import ProgressReporter
 from .reply_topics import RefusedReplyTopics, may_reply_to
@@ -119,7 +120,7 @@ class Dispatcher:
         #: messages ignored because they asked for a reply on a foreign topic
         self.refused_reply_topics = RefusedReplyTopics(topic)
         #: warnings about malformed input, rate-limited per reason (anyone may publish it)
-        self.warnings = LimitedWarnings(log)
+        self.warnings = LimitedWarnings(log, log_summary_interval())
 
     # -- routing (receive loop; must be quick) --------------------------------------------
 

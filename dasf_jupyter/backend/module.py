@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from ..protocol import API_INFO_EXTENSION, DEFAULT_FRAGMENT_SIZE
-from ..protocol.binary import binary_enabled
 from ..protocol.body import BINARY_BODY
 from ..security import AllowList, ModuleKeyPair, SecurityMode, SecurityPolicy, replay_store
 from ..transport import auth_headers, check_subscription, check_topic
+from .config import ModuleSettings, module_settings, replay_redis_url
 from .dispatch import Dispatcher
 from .schema import ModuleSchema, load_members
 from .serve import ModuleServer, ServeHandle
@@ -54,8 +54,12 @@ class BackendModule:
         allow_list: AllowList | str | Path | None = None,
         require_auth: bool = False,
         redis_url: str | None = None,
+        settings: ModuleSettings | None = None,
     ) -> None:
         self.topic = check_topic(topic)
+        self._settings = settings
+        if redis_url is None and settings is not None:
+            redis_url = settings.redis_url or None
         self.security = make_policy(
             self.topic, security, key_path, allow_list, require_auth, redis_url
         )
@@ -68,6 +72,11 @@ class BackendModule:
         self.subscription = None if subscription is None else check_subscription(subscription)
         self._servers: list[ModuleServer] = []
         self._lock = threading.Lock()
+
+    @property
+    def settings(self) -> ModuleSettings:
+        """The settings given, else the environment's (read now: DASF_BINARY, fragments …)."""
+        return self._settings if self._settings is not None else module_settings()
 
     @classmethod
     def from_path(cls, target: str, topic: str, **kwargs: Any) -> BackendModule:
@@ -89,7 +98,7 @@ class BackendModule:
         info[API_INFO_EXTENSION] = {
             "request_fragments": True,
             "description": self.schema.description,
-            "binary_bodies": [BINARY_BODY] if binary_enabled() else [],
+            "binary_bodies": [BINARY_BODY] if self.settings.binary else [],
         }
         return info
 
@@ -108,6 +117,7 @@ class BackendModule:
             fragment_size=self.fragment_size,
             forward_output=self.forward_output,
             security=self.security,
+            fragment_limits=self.settings.fragment_limits(),
         )
 
     def _server(self, url: str, token: str | None, headers: dict | None) -> ModuleServer:
@@ -192,6 +202,6 @@ def make_policy(
         seen = replay_store(
             key_file.with_name(key_file.name + ".seen"),
             scope=keypair.fingerprint if keypair else topic,
-            redis_url=redis_url,
+            redis_url=redis_url or replay_redis_url(),
         )
     return SecurityPolicy(mode, keypair, allow_list, require_auth=require_auth, replay_cache=seen)

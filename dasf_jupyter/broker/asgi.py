@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dasf_jupyter.broker.settings")
+from django.conf import settings
+
+if not settings.configured:  # served by another ASGI server: the broker's settings, no migrations
+    from .server import setup_django
+
+    setup_django(migrate=False)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
@@ -14,8 +18,6 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 # sets Django up before the consumers import models; the static files are the admin's
 # CSS/JS, served from the installed packages so the broker needs no collectstatic step
 django_http = ASGIStaticFilesHandler(get_asgi_application())
-
-from django.conf import settings  # noqa: E402
 
 from .origins import OriginGuard, OriginPolicy  # noqa: E402
 from .routing import websocket_urlpatterns  # noqa: E402

@@ -49,6 +49,9 @@ class Receiver(Protocol):
     async def get(self) -> Message | None:
         """Next delivery; None when a poll interval passed without a message."""
 
+    def has_next(self) -> bool:
+        """True when :meth:`get` would return a message without waiting (as far as known)."""
+
     async def requeue(self, text: Message) -> None:
         """Give back a message that could not be sent, to be delivered next."""
 
@@ -179,6 +182,9 @@ class _MemoryReceiver:
                 continue
             return text
         return None
+
+    def has_next(self) -> bool:
+        return bool(self.own or self._backlog.shared)
 
     async def get(self) -> Message | None:
         while True:
@@ -383,6 +389,9 @@ class _RedisReceiver:
         self.member = f"{hub.process}\t{self.queue}\t{subscription}\t{self.own}"
         self.registry = hub._registry_key(topic)
         self._closed = False
+
+    def has_next(self) -> bool:
+        return False  # unknown without a round trip: write each delivery at once
 
     async def get(self) -> Message | None:
         item = await self._hub._redis.brpop(

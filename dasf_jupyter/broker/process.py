@@ -39,10 +39,11 @@ class BrokerProcess:
     ``exit_with_parent`` (default) the broker also shuts down when this process dies.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 (the options of one `dasf-broker` process, keyword-only)
         self,
         port: int | None = None,
         host: str = "127.0.0.1",
+        *,
         data_dir: str | Path | None = None,
         secure: bool = False,
         env: dict[str, str] | None = None,
@@ -167,8 +168,11 @@ class BrokerProcess:
             self.process.wait(5)
 
     def manage(self, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess:
-        """Run ``dasf-broker manage <args>`` against this broker's data dir and environment."""
-        return subprocess.run(
+        """Run ``dasf-broker manage <args>`` against this broker's data dir and environment.
+
+        The caller reads the return code (a refused command is a result, not an exception).
+        """
+        return subprocess.run(  # noqa: PLW1510
             [sys.executable, "-m", "dasf_jupyter.broker", "manage", *args],
             env=self.environment(),
             capture_output=True,

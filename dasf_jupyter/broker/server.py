@@ -1,13 +1,15 @@
-"""Running the broker: environment, migrations, and the uvicorn server."""
+"""Running the broker: Django setup, migrations, and the uvicorn server."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import signal
 import threading
 import time
-from pathlib import Path
+
+from .config import current, prepare_data_dir
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -19,40 +21,25 @@ READY_MARKER = "dasf-broker: listening on"
 log = logging.getLogger(__name__)
 
 
-def configure_environment(
-    data_dir: str | Path | None = None,
-    secure: bool | None = None,
-    max_message_size: int | None = None,
-    listen_host: str | None = None,
-    allowed_origins: str | None = None,
-    allowed_hosts: str | None = None,
-    max_backlog_total: int | None = None,
-) -> None:
-    """Put command-line choices into the environment the settings module reads."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
-    if data_dir is not None:
-        os.environ["DASF_DATA_DIR"] = str(Path(data_dir).expanduser().resolve())
-    if secure is not None:
-        os.environ["DASF_BROKER_SECURE"] = "1" if secure else "0"
-    if max_message_size is not None:
-        os.environ["DASF_MAX_MESSAGE_SIZE"] = str(int(max_message_size))
-    if listen_host is not None:  # the default of ALLOWED_HOSTS
-        os.environ["DASF_LISTEN_HOST"] = listen_host
-    if allowed_origins is not None:
-        os.environ["DASF_ALLOWED_ORIGINS"] = allowed_origins
-    if allowed_hosts is not None:
-        os.environ["DASF_ALLOWED_HOSTS"] = allowed_hosts
-    if max_backlog_total is not None:
-        os.environ["DASF_MAX_BACKLOG_TOTAL"] = str(int(max_backlog_total))
-
-
 def setup_django(migrate: bool = True) -> None:
-    """Set Django up and apply pending migrations (serialised across processes on PostgreSQL)."""
+    """Set Django up and apply pending migrations (serialised across processes on PostgreSQL).
+
+    Without ``DJANGO_SETTINGS_MODULE`` the broker's own settings are configured directly (no
+    environment variable is written), after its data dir was prepared.
+    """
     import django
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
+    chosen = os.environ.get("DJANGO_SETTINGS_MODULE")
+    if not settings.configured and chosen in (None, "", SETTINGS_MODULE):
+        prepare_data_dir(current())
+    if not settings.configured and not chosen:
+        module = importlib.import_module(SETTINGS_MODULE)
+        settings.configure(
+            **{name: getattr(module, name) for name in dir(module) if name.isupper()}
+        )
     django.setup()
     if not migrate:
         return
@@ -93,14 +80,15 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log_level: str = "
 
     setup_django(migrate=True)
     from .asgi import application  # import errors surface here, before the port is bound
-    from .oversize import DrainingWebSocketProtocol
+    from .coalescing import CoalescingWebSocketProtocol
     from .redaction import redact_all_handlers
 
     config = uvicorn.Config(
         application,
         host=host,
         port=port,
-        ws=DrainingWebSocketProtocol,  # websockets-sansio, with a readable 1009 close
+        # websockets-sansio, with a readable 1009 close and acks coalesced into fewer writes
+        ws=CoalescingWebSocketProtocol,
         ws_max_size=settings.DASF_MAX_MESSAGE_SIZE,
         ws_per_message_deflate=settings.DASF_WS_COMPRESSION,
         ws_ping_interval=20.0,
@@ -122,9 +110,9 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log_level: str = "
         f"data={settings.DASF_DATA_DIR}",
         flush=True,
     )
-    parent = os.environ.get("DASF_EXIT_WITH_PARENT", "")
-    if parent.isdigit():
-        exit_with_parent(int(parent))
+    parent = current().exit_with_parent
+    if parent:
+        exit_with_parent(parent)
     uvicorn.Server(config).run(sockets=[sock])
 
 

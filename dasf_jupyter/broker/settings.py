@@ -1,4 +1,4 @@
-"""Django settings of the DASF broker, read from environment variables.
+"""Django settings of the DASF broker, made from its settings table (broker/config.py).
 
 Embedded default: SQLite in ``DASF_DATA_DIR``, in-memory delivery, open development mode.
 Production: ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL`` let several broker processes
@@ -7,107 +7,53 @@ serve the same topics.
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
+from .config import current, secret_key
 from .origins import default_allowed_hosts, parse_origins
 
-
-def _env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    return value.strip().lower() in ("1", "true", "yes", "on")
-
-
-def _env_number(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise ValueError(f"environment variable {name} must be a number, got {value!r}") from None
-
-
-def _secret_key(data_dir: Path) -> str:
-    """Use DJANGO_SECRET_KEY, else a random key kept in the data dir (stable across restarts)."""
-    if os.environ.get("DJANGO_SECRET_KEY"):
-        return os.environ["DJANGO_SECRET_KEY"]
-    path = data_dir / "secret_key"
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        key = secrets.token_urlsafe(50)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as stream:
-            stream.write(key)
-        return key
-
+#: resolved once: installed by dasf-broker, else read from the environment (broker/config.py)
+_config = current()
 
 # --- DASF broker settings (the contract with broker/auth, permissions, api) ---------------
-DASF_BROKER_SECURE = _env_bool("DASF_BROKER_SECURE", False)
-DASF_DATA_DIR = Path(
-    os.environ.get("DASF_DATA_DIR") or "~/.local/share/dasf-jupyter/broker"
-).expanduser()
-DASF_MAX_MESSAGE_SIZE = int(_env_number("DASF_MAX_MESSAGE_SIZE", 64 * 1024 * 1024))
-DASF_PING_INTERVAL = _env_number("DASF_PING_INTERVAL", 30.0)
-DASF_ONLINE_WINDOW = _env_number("DASF_ONLINE_WINDOW", 90.0)
-DASF_UNSERVED_TIMEOUT = _env_number("DASF_UNSERVED_TIMEOUT", 30.0)
-#: bounds of the requests held for topics without a consumer (per broker process)
-DASF_UNSERVED_MAX_COUNT = int(_env_number("DASF_UNSERVED_MAX_COUNT", 1000))
-DASF_UNSERVED_MAX_BYTES = int(_env_number("DASF_UNSERVED_MAX_BYTES", 256 * 1024 * 1024))
-#: a subscription this many characters behind is cut off and its consumers closed (memory hub)
-DASF_MAX_BACKLOG_BYTES = int(_env_number("DASF_MAX_BACKLOG_BYTES", 512 * 1024 * 1024))
-#: all subscriptions together (per broker process; with Redis: all queues of the prefix);
-#: the largest backlogs are cut off first (broker/backlog.py)
-DASF_MAX_BACKLOG_TOTAL = int(_env_number("DASF_MAX_BACKLOG_TOTAL", 512 * 1024 * 1024))
-#: after a backend's consumer socket closes cleanly, its unanswered requests get an error
-#: response once this many seconds passed without their answer (at once after a crash)
-DASF_ORPHAN_GRACE = _env_number("DASF_ORPHAN_GRACE", 30.0)
-#: response topics unused this long are deleted; checked every DASF_GC_INTERVAL s (0 = never)
-DASF_RESPONSE_TOPIC_MAX_AGE = _env_number("DASF_RESPONSE_TOPIC_MAX_AGE", 24 * 3600.0)
-DASF_GC_INTERVAL = _env_number("DASF_GC_INTERVAL", 3600.0)
-#: topic-creation quotas (broker/quotas.py; 0 = no limit): topics one websocket may create,
-#: topics one user may own, topics all anonymous callers together may own
-DASF_TOPIC_QUOTA_PER_CONNECTION = int(_env_number("DASF_TOPIC_QUOTA_PER_CONNECTION", 50))
-DASF_TOPIC_QUOTA_PER_USER = int(_env_number("DASF_TOPIC_QUOTA_PER_USER", 1000))
-DASF_TOPIC_QUOTA_ANONYMOUS = int(_env_number("DASF_TOPIC_QUOTA_ANONYMOUS", 5000))
-#: a topic subscribed to before its request topic existed may become its creator's response
-#: topic (by the creator's first request) for this many seconds
-DASF_RESPONSE_TOPIC_CLAIM_WINDOW = _env_number("DASF_RESPONSE_TOPIC_CLAIM_WINDOW", 60.0)
-#: permessage-deflate costs seconds of event-loop time per large (base64, incompressible)
-#: payload on both ends; off unless asked for
-DASF_WS_COMPRESSION = _env_bool("DASF_WS_COMPRESSION", False)
-#: open sockets lose a revoked token or right within this many seconds (plus one DB query)
-DASF_ACCESS_RECHECK_INTERVAL = _env_number("DASF_ACCESS_RECHECK_INTERVAL", 2.0)
-#: reference (demessaging) backends, whose subscription is named by their start time, join
-#: the shared subscription ``backend-module``: their replicas share the calls like ours
-DASF_SHARE_REFERENCE_REPLICAS = _env_bool("DASF_SHARE_REFERENCE_REPLICAS", True)
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
-REDIS_URL = os.environ.get("REDIS_URL", "")
-#: key prefix in Redis, so several brokers (or test runs) can share one Redis server
-DASF_REDIS_PREFIX = os.environ.get("DASF_REDIS_PREFIX", "dasf")
-#: a broker process whose heartbeat in Redis is this many seconds old counts as dead: its
-#: consumers get no new messages and another process answers its callers
-DASF_BROKER_HEARTBEAT_TTL = _env_number("DASF_BROKER_HEARTBEAT_TTL", 5.0)
-
-DASF_DATA_DIR.mkdir(parents=True, exist_ok=True)
+DASF_BROKER_SECURE = _config.secure
+DASF_DATA_DIR = _config.data_dir
+DASF_MAX_MESSAGE_SIZE = _config.max_message_size
+DASF_PING_INTERVAL = _config.ping_interval
+DASF_ONLINE_WINDOW = _config.online_window
+DASF_UNSERVED_TIMEOUT = _config.unserved_timeout
+DASF_UNSERVED_MAX_COUNT = _config.unserved_max_count
+DASF_UNSERVED_MAX_BYTES = _config.unserved_max_bytes
+DASF_MAX_BACKLOG_BYTES = _config.max_backlog_bytes
+DASF_MAX_BACKLOG_TOTAL = _config.max_backlog_total
+DASF_ORPHAN_GRACE = _config.orphan_grace
+DASF_RESPONSE_TOPIC_MAX_AGE = _config.response_topic_max_age
+DASF_GC_INTERVAL = _config.gc_interval
+DASF_TOPIC_QUOTA_PER_CONNECTION = _config.topic_quota_per_connection
+DASF_TOPIC_QUOTA_PER_USER = _config.topic_quota_per_user
+DASF_TOPIC_QUOTA_ANONYMOUS = _config.topic_quota_anonymous
+DASF_RESPONSE_TOPIC_CLAIM_WINDOW = _config.response_topic_claim_window
+DASF_WS_COMPRESSION = _config.ws_compression
+DASF_ACCESS_RECHECK_INTERVAL = _config.access_recheck_interval
+DASF_SHARE_REFERENCE_REPLICAS = _config.share_reference_replicas
+DATABASE_URL = _config.database_url
+REDIS_URL = _config.redis_url
+DASF_REDIS_PREFIX = _config.redis_prefix
+DASF_BROKER_HEARTBEAT_TTL = _config.heartbeat_ttl
 
 # --- Django ---------------------------------------------------------------------------------
 BASE_DIR = Path(__file__).resolve().parent
-SECRET_KEY = _secret_key(DASF_DATA_DIR)
-DEBUG = _env_bool("DASF_DEBUG", False)
+# the data dir is created when the broker starts (config.prepare_data_dir), not here
+SECRET_KEY = _config.secret_key or secret_key(DASF_DATA_DIR)
+DEBUG = _config.debug
 #: Host names the broker answers to (HTTP, and browser websockets): by default the listening
 #: host and localhost's names, so that a foreign web page cannot rebind its name to the broker
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DASF_ALLOWED_HOSTS", "").split(",")]
-ALLOWED_HOSTS = [h for h in ALLOWED_HOSTS if h]
+ALLOWED_HOSTS = [h.strip() for h in _config.allowed_hosts.split(",") if h.strip()]
 if not ALLOWED_HOSTS:
-    ALLOWED_HOSTS = default_allowed_hosts(os.environ.get("DASF_LISTEN_HOST", "127.0.0.1"))
+    ALLOWED_HOSTS = default_allowed_hosts(_config.listen_host)
 #: web pages (besides the broker's own origin) whose browser websockets are accepted; "*" = any
-DASF_ALLOWED_ORIGINS = parse_origins(os.environ.get("DASF_ALLOWED_ORIGINS", ""))
-CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DASF_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+DASF_ALLOWED_ORIGINS = parse_origins(_config.allowed_origins)
+CSRF_TRUSTED_ORIGINS = [o for o in _config.csrf_trusted_origins.split(",") if o]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -204,7 +150,7 @@ LOGGING = {
     "loggers": {
         "dasf_jupyter.broker": {
             "handlers": ["console"],
-            "level": os.environ.get("DASF_LOG_LEVEL", "INFO"),
+            "level": _config.log_level.upper(),
         }
     },
 }

@@ -11,6 +11,7 @@
 
 from .connection import Connection, connect
 from .discovery import ModuleInfo
+from .options import Security
 from .stubs import RemoteClass, RemoteFunction, RemoteModule, RemoteObject
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     "RemoteFunction",
     "RemoteModule",
     "RemoteObject",
+    "Security",
     "connect",
 ]

@@ -1,4 +1,9 @@
-"""The socket pair a client uses for one request topic, and the thread that reads replies."""
+"""The pump of one request topic: two sockets and a reader thread around a :class:`ClientSession`.
+
+All reply routing, reassembly, verification and timeouts live in the pure session; this
+module only moves envelopes between it and the sockets, applies its events to the waiting
+calls (straight from the reader thread: no hand-off per call) and ticks its clock.
+"""
 
 from __future__ import annotations
 
@@ -8,43 +13,25 @@ import string
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import replace
+from functools import partial
 
-from ..errors import (
-    BrokerRefused,
-    ConnectionLost,
-    DasfError,
-    ModuleNotServed,
-    PayloadTooLarge,
-    ProtocolError,
-)
-from ..log_limits import LimitedWarnings
-from ..protocol import (
-    FragmentAssembler,
-    MessageType,
-    Prop,
-    PublishAck,
-    b64encode,
-    fragment_index,
-    split_payload,
-)
+from ..errors import ConnectionLost, DasfError, ProtocolError
+from ..log_limits import DEFAULT_INTERVAL, LimitedWarnings
+from ..protocol import PublishAck
 from ..protocol.envelope import Envelope
-from ..protocol.fragment_limits import client_limits
-from ..protocol.fragments import Chunk, split_data
-from ..security import SecurityError
-from ..transport import BrokerUrl, ConsumerSocket, ProducerSocket
+from ..protocol.fragment_limits import FragmentLimits
+from ..transport import BrokerUrl, ConsumerSocket, ProducerSocket, Transport
 from . import own_topics
-from .hints import not_served_hint
-from .pending import PendingCall, request_ttl
-from .replies import log_record, progress_report, response_value
+from .events import Event, Failed, Log, Ping, Progress, Result
+from .pending import PendingCall
 from .reply_guard import ReplyGuard
+from .session import ClientSession
 
 log = logging.getLogger(__name__)
 
 _ALPHABET = string.ascii_letters + string.digits
-_REPLY_TYPES = {MessageType.RESPONSE.value, MessageType.PROGRESS.value, MessageType.LOG.value}
 #: how often the reader looks for calls past their deadline (seconds)
 _EXPIRY_INTERVAL = 0.5
 
@@ -61,7 +48,7 @@ def response_topic_for(topic: str) -> str:
 class TopicChannel:
     """Producer on a request topic plus consumer on a private response topic.
 
-    Many calls share the pair; replies are routed to them by ``requestContext``.
+    Many calls share the pair; their session routes replies by ``requestContext``.
     """
 
     def __init__(
@@ -70,30 +57,30 @@ class TopicChannel:
         headers: dict[str, str],
         topic: str,
         *,
-        max_payload: int,
+        fragment_limits: FragmentLimits,
+        log_interval: float = DEFAULT_INTERVAL,
         send_pong: PongSender | None = None,
+        transport: Transport | None = None,
     ) -> None:
         self.topic = topic
         self.response_topic = response_topic_for(topic)
         self.subscription = f"python-client-{uuid.uuid4().hex}"
         self._send_pong = send_pong
-        self._pending: dict[str, PendingCall] = {}
-        self._lock = threading.Lock()
-        # each call is one sender: the replies of one call may not crowd out the others
-        self._assembler: FragmentAssembler = client_limits(max_payload).assembler(
-            sender=lambda key: key[0]
+        self._session: ClientSession[PendingCall] = ClientSession(
+            topic,
+            self.response_topic,
+            limits=fragment_limits,
+            warnings=LimitedWarnings(log, log_interval),
         )
-        self._assembler_lock = threading.Lock()  # finished calls discard from other threads
+        self._lock = threading.Lock()  # serialises the session: senders, reader, acks
         self._closed = threading.Event()
-        #: warnings about malformed replies, rate-limited (anyone may publish them)
-        self._warnings = LimitedWarnings(log)
-        #: drops unverified messages for sealed calls (see :mod:`.reply_guard`)
-        self.guard = ReplyGuard(self.response_topic)
         # subscribe first, so that no reply can be published before we listen
         consumer_url = broker.consumer(self.response_topic, self.subscription)
-        self._consumer = ConsumerSocket(consumer_url, headers, binary=True)
+        self._consumer = ConsumerSocket(consumer_url, headers, binary=True, transport=transport)
         try:
-            self._producer = ProducerSocket(broker.producer(topic), headers, topic=topic)
+            self._producer = ProducerSocket(
+                broker.producer(topic), headers, topic=topic, transport=transport
+            )
         except BaseException:
             self._consumer.close()
             raise
@@ -107,83 +94,39 @@ class TopicChannel:
     def alive(self) -> bool:
         return not self._closed.is_set() and not self._producer.closed
 
+    @property
+    def guard(self) -> ReplyGuard:
+        """Screens replies of sealed calls; counts the dropped ones."""
+        return self._session.guard
+
     def send(self, call: PendingCall, envelope: Envelope, fragment_size: int | None) -> None:
         """Publish a request for ``call`` (fragmented if ``fragment_size`` is given)."""
-        properties = {
-            **envelope.properties,
-            Prop.RESPONSE_TOPIC: self.response_topic,
-            Prop.REQUEST_CONTEXT: call.context,
-            # we fail the call when the ack reports no consumer: the broker must then not
-            # hold the request and deliver it later, unseen (docs/delivery-semantics.md)
-            Prop.NO_HOLD: "1",
-            # the broker drops it undelivered once we have given up: it never runs late
-            Prop.TTL: f"{request_ttl(call.remaining()):.3f}",
-        }
-        chunks: list[str] | list[memoryview] = []
-        if fragment_size and envelope.data is not None:
-            chunks = split_data(envelope.data, fragment_size)
-        elif fragment_size:
-            chunks = split_payload(envelope.payload, fragment_size)
-        if len(chunks) > 1:
-            n = len(chunks)
-            messages = [
-                Envelope(
-                    chunk if isinstance(chunk, str) else "",
-                    {**properties, Prop.FRAGMENT: i, Prop.NUM_FRAGMENTS: n},
-                    data=None if isinstance(chunk, str) else chunk,
-                )
-                for i, chunk in enumerate(chunks)
-            ]
-        else:
-            messages = [replace(envelope, properties=properties)]
         with self._lock:
-            if self._closed.is_set():
-                raise ConnectionLost(f"the connection for topic {self.topic!r} is closed")
-            self._pending[call.context] = call
-        call.future.add_done_callback(lambda _f: self._forget(call.context))
+            messages = self._session.send_request(call, envelope, time.monotonic(), fragment_size)
         try:
             for message in messages:
                 ack = self._producer.publish_nowait(message)
-                ack.add_done_callback(lambda f: self._check_ack(call, f))
+                ack.add_done_callback(partial(self._check_ack, call))
         except DasfError as exc:
+            with self._lock:
+                self._session.forget(call.context)
             call.fail(exc)
 
-    def _check_ack(self, call: PendingCall, ack_future: Future[PublishAck]) -> None:
-        exc = ack_future.exception()
-        if isinstance(exc, BrokerRefused):
-            call.fail(
-                BrokerRefused(
-                    f"{exc.result} — check that the topic exists and that your token may "
-                    "publish to it",
-                    self.topic,
-                )
-            )
-        elif exc is not None:
-            call.fail(exc)
-        elif ack_future.result().consumers == 0:
-            call.fail(
-                ModuleNotServed(
-                    f"no backend module is connected to topic {self.topic!r} (the broker "
-                    f"reports no consumer); {not_served_hint(self.topic)}"
-                )
-            )
-
-    def _forget(self, context: str) -> None:
+    def _check_ack(self, call: PendingCall, ack: Future[PublishAck]) -> None:
+        exc = ack.exception()
         with self._lock:
-            self._pending.pop(context, None)
-        with self._assembler_lock:
-            self._assembler.discard((context, MessageType.RESPONSE.value))
-            self._assembler.discard((context, MessageType.PROGRESS.value))
+            events = self._session.acked(call, ack.result() if exc is None else exc)
+        _apply(events, self._answer_ping)
 
     def _read_replies(self) -> None:
-        last_expiry = time.monotonic()
+        next_tick = time.monotonic() + _EXPIRY_INTERVAL
         while not self._closed.is_set():
             try:
-                envelope = self._consumer.receive(timeout=_EXPIRY_INTERVAL)
+                envelope: Envelope | None = self._consumer.receive(timeout=_EXPIRY_INTERVAL)
             except TimeoutError:
                 envelope = None
             except ProtocolError as exc:
-                self._warnings.warn(
+                self._session.warnings.warn(
                     "invalid frames",
                     "ignoring an invalid frame on %s: %s",
                     self.response_topic,
@@ -193,109 +136,31 @@ class TopicChannel:
             except ConnectionLost as exc:
                 self._shut(ConnectionLost(f"lost the connection to the broker: {exc}"))
                 return
+            now = time.monotonic()
             if envelope is not None:
                 try:
-                    self._dispatch(envelope)
+                    with self._lock:
+                        events = self._session.receive(envelope, now)
+                    _apply(events, self._answer_ping)
                 except Exception:  # one odd message must not stop the replies of all calls
                     log.exception("could not handle a message on %s", self.response_topic)
-            if time.monotonic() - last_expiry >= _EXPIRY_INTERVAL:
-                last_expiry = time.monotonic()
-                self._expire_calls()
-                self._warnings.flush()
+            if now >= next_tick:
+                next_tick = now + _EXPIRY_INTERVAL
+                with self._lock:
+                    expired = self._session.expire(now)
+                _apply(expired, self._answer_ping)
+                self._session.warnings.flush()
 
-    def _expire_calls(self) -> None:
-        with self._lock:
-            calls = list(self._pending.values())
-        for call in calls:
-            if call.remaining() <= 0:
-                call.expire()
-
-    def _dispatch(self, envelope: Envelope) -> None:
-        kind = envelope.message_type
-        if kind == MessageType.PING.value:
-            self._answer_ping(envelope)
-            return
-        if kind not in _REPLY_TYPES:
-            return  # broker probes (api_info, info, ...) are meant for backends
-        with self._lock:
-            call = self._pending.get(envelope.request_context or "")
-        if call is None:
-            return  # a late reply to a call that already ended
-        sealed = self.guard.sealed(call)
-        if not self.guard.admits(call, envelope):
-            return
-        if not sealed:
-            call.touch()  # nothing to verify: any sign of life counts
-        try:
-            payload = self._reassemble(envelope, call.context, kind)
-            if payload is None:
-                return
-            if sealed:
-                assert call.opener is not None
-                # after reassembly: fragments carry ciphertext
-                text = payload if isinstance(payload, str) else b64encode(payload)
-                try:
-                    payload = call.opener.open(text, envelope.properties)
-                except SecurityError as exc:
-                    self.guard.drop(call, f"a {kind} message that does not open ({exc})")
-                    return
-                call.touch()  # verified: only now may it extend the deadline
-            if kind == MessageType.RESPONSE.value:
-                call.resolve(response_value(payload, envelope.properties, self.topic))
-            elif kind == MessageType.PROGRESS.value:
-                call.report_progress(progress_report(payload))
-            else:
-                call.report_log(log_record(payload))
-        except DasfError as exc:
-            if kind == MessageType.RESPONSE.value:
-                call.fail(exc)
-            else:
-                self._warnings.warn(
-                    f"bad {kind} messages",
-                    "ignoring a bad %s message for %s: %s",
-                    kind,
-                    call.what,
-                    exc,
-                )
-
-    def _reassemble(self, envelope: Envelope, context: str, kind: str) -> Chunk | None:
-        index = fragment_index(envelope.properties)
-        if index is None:
-            return envelope.wire_payload()
-        try:
-            with self._assembler_lock:
-                chunk = envelope.wire_payload()
-                return self._assembler.add((context, kind), index[0], index[1], chunk)
-        finally:
-            with self._assembler_lock:
-                dropped = self._assembler.take_dropped()
-            if dropped:  # failed outside the lock: a failed call discards its fragments
-                self._fail_dropped(dropped)
-
-    def _fail_dropped(self, dropped: list) -> None:
-        """Fail the calls whose incomplete replies were dropped to keep memory bounded."""
-        for (context, kind), why in dropped:
-            with self._lock:
-                call = self._pending.get(context)
-            if call is not None:
-                call.fail(
-                    PayloadTooLarge(
-                        f"the {kind} to {call.what} on {self.topic!r} was dropped before all "
-                        f"its fragments arrived: {why}"
-                    )
-                )
-
-    def _answer_ping(self, envelope: Envelope) -> None:
+    def _answer_ping(self, ping: Envelope) -> None:
         """Be polite to dasf-broker-django's liveness probes (bounded: see :mod:`.pong`)."""
         if self._send_pong is not None:
-            self._send_pong(envelope, self.response_topic)
+            self._send_pong(ping, self.response_topic)
 
     def _shut(self, error: DasfError) -> None:
         self._closed.set()
         with self._lock:
-            calls = list(self._pending.values())
-        for call in calls:
-            call.fail(error)
+            failed = self._session.close(error)
+        _apply(failed, self._answer_ping)
 
     def close(self) -> None:
         """Close both sockets; calls still pending fail with ConnectionLost."""
@@ -305,3 +170,18 @@ class TopicChannel:
         own_topics.discard(self.response_topic)
         if threading.current_thread() is not self._reader:
             self._reader.join(timeout=5)
+
+
+def _apply(events: Sequence[Event[PendingCall]], answer_ping: Callable[[Envelope], None]) -> None:
+    """Hand each event to its call (futures resolve, callbacks run) in this thread."""
+    for event in events:
+        if isinstance(event, Result):
+            event.call.resolve(event.value)
+        elif isinstance(event, Failed):
+            event.call.fail(event.error)
+        elif isinstance(event, Progress):
+            event.call.report_progress(event.report)
+        elif isinstance(event, Log):
+            event.call.report_log(event.record)
+        elif isinstance(event, Ping):
+            answer_ping(event.envelope)

@@ -7,11 +7,11 @@ import json
 import threading
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..codecs.attachments import Attachments
 from ..errors import ConnectionLost, DasfError, ProtocolError
+from ..peer_config import ClientSettings, client_settings
 from ..protocol import (
     API_INFO_EXTENSION,
     DEFAULT_FRAGMENT_SIZE,
@@ -19,21 +19,22 @@ from ..protocol import (
     Prop,
     encode_json_payload,
 )
-from ..protocol.binary import binary_enabled
 from ..protocol.body import BINARY_BODY, encode_body
 from ..protocol.envelope import Envelope
-from ..protocol.fragments import DEFAULT_MAX_PAYLOAD
-from ..security import ClientSecurity, IdentityKey, KnownModules, SecurityInfo
-from ..transport import BrokerUrl, auth_headers, check_topic
+from ..security import SecurityInfo
+from ..transport import BrokerUrl, Transport, auth_headers, check_topic
 from .channel import TopicChannel
 from .discovery import ModuleInfo, list_modules
+from .options import Security, SecurityKeywords, security_from
 from .pending import LogCallback, PendingCall, ProgressCallback
 from .pong import PongResponder
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from .stubs import RemoteModule
 
-#: api_info extension key of dasf-jupyter backends (reference peers ignore unknown keys)
+#: seconds an ``api_info`` request waits for a module before ModuleNotServed
 DEFAULT_DISCOVERY_TIMEOUT = 10.0
 
 
@@ -42,9 +43,14 @@ class Connection:
 
     Per request topic it keeps one producer socket and one consumer on a private response
     topic; any number of concurrent calls share them.
+
+    ``security`` (a :class:`~dasf_jupyter.client.options.Security`) or its fields as
+    keywords (``identity=``, ``trust=``, ``encrypt=``, ``known_modules=``) set up end-to-end
+    encryption and signing; ``transport`` opens the sockets (default: real websockets; see
+    :mod:`dasf_jupyter.testing` for an in-memory one).
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only options; security ones are grouped
         self,
         url: str,
         token: str | None = None,
@@ -53,11 +59,11 @@ class Connection:
         headers: dict[str, str] | None = None,
         discovery_timeout: float = DEFAULT_DISCOVERY_TIMEOUT,
         fragment_size: int = DEFAULT_FRAGMENT_SIZE,
-        max_payload: int = DEFAULT_MAX_PAYLOAD,
-        trust: dict[str, str] | None = None,
-        identity: IdentityKey | str | Path | None = None,
-        encrypt: str = "auto",
-        known_modules: KnownModules | str | Path | None = None,
+        max_payload: int | None = None,
+        security: Security | None = None,
+        transport: Transport | None = None,
+        settings: ClientSettings | None = None,
+        **security_fields: Unpack[SecurityKeywords],
     ) -> None:
         if not timeout > 0 or timeout == float("inf"):
             raise ValueError("timeout must be a finite positive number of seconds")
@@ -66,7 +72,12 @@ class Connection:
         self.timeout = timeout
         self.discovery_timeout = discovery_timeout
         self.fragment_size = fragment_size
-        self.max_payload = max_payload
+        #: DASF_BINARY, fragment bounds …: default from the environment, read here (the edge)
+        self.settings = settings if settings is not None else client_settings()
+        #: largest reply (default DASF_CLIENT_FRAGMENTS_MAX_PAYLOAD, 1 GiB)
+        self.max_payload = (
+            self.settings.fragments_max_payload if max_payload is None else max_payload
+        )
         self._headers = {**auth_headers(token), **(headers or {})}
         self._channels: dict[str, TopicChannel] = {}
         self._lock = threading.Lock()
@@ -74,9 +85,13 @@ class Connection:
         self._fragmenting_topics: set[str] = set()
         #: topics whose module reads and writes binary bodies (docs/binary-frames.md)
         self._binary_topics: set[str] = set()
-        self._pongs = PongResponder(self.broker, self._headers)
+        self.transport = transport
+        self._pongs = PongResponder(self.broker, self._headers, transport=transport)
         self._closed = False
-        self.security = client_security(trust, identity, encrypt, known_modules)
+        #: the security options this connection was opened with
+        self.options = security_from(security, security_fields)
+        #: keys and pins in use (trust grows with :meth:`trust`)
+        self.security = self.options.client_security()
         #: api_info of each discovered topic: what requests are sealed to and signed for
         self._api_infos: dict[str, dict[str, Any]] = {}
 
@@ -114,7 +129,13 @@ class Connection:
         (memoryviews) where a codec would put base64 — for callers that decode by schema.
         """
         return self._start(
-            topic, request, timeout, on_progress, on_log, attachments, accept_binary
+            topic,
+            request,
+            timeout,
+            on_progress=on_progress,
+            on_log=on_log,
+            attachments=attachments,
+            accept_binary=accept_binary,
         ).future
 
     def call(
@@ -129,9 +150,16 @@ class Connection:
         accept_binary: bool = False,
     ) -> Any:
         """Send a request payload and wait for its raw JSON result (see :meth:`submit`)."""
-        return wait_for(
-            self._start(topic, request, timeout, on_progress, on_log, attachments, accept_binary)
+        call = self._start(
+            topic,
+            request,
+            timeout,
+            on_progress=on_progress,
+            on_log=on_log,
+            attachments=attachments,
+            accept_binary=accept_binary,
         )
+        return wait_for(call)
 
     def speaks_binary(self, topic: str) -> bool:
         """True when requests to ``topic`` may carry binary bodies (docs/binary-frames.md).
@@ -141,7 +169,7 @@ class Connection:
         """
         if topic not in self._binary_topics or self.security.identity is not None:
             return False
-        if not binary_enabled():
+        if not self.settings.binary:
             return False
         info = SecurityInfo.from_api_info(self._api_infos.get(topic))
         return info is None or not info.encrypts
@@ -188,7 +216,7 @@ class Connection:
 
     def modules(self) -> list[ModuleInfo]:
         """Modules the broker knows (needs the discovery API of the dasf-jupyter broker)."""
-        return list_modules(self.broker.http_base, self._headers)
+        return list_modules(self.broker.http_base, self._headers, transport=self.transport)
 
     @property
     def dropped_replies(self) -> int:
@@ -216,10 +244,11 @@ class Connection:
         topic: str,
         request: dict[str, Any],
         timeout: float | None,
+        *,
         on_progress: ProgressCallback | None,
         on_log: LogCallback | None,
-        attachments: Attachments | None = None,
-        accept_binary: bool = False,
+        attachments: Attachments | None,
+        accept_binary: bool,
     ) -> PendingCall:
         if not isinstance(request, dict):
             raise TypeError(f"a request must be a dict, got {type(request).__name__}")
@@ -291,8 +320,10 @@ class Connection:
                         self.broker,
                         self._headers,
                         topic,
-                        max_payload=self.max_payload,
+                        fragment_limits=self.settings.fragment_limits(self.max_payload),
+                        log_interval=self.settings.log_summary_interval,
                         send_pong=self._pongs.answer,
+                        transport=self.transport,
                     )
                 except ConnectionLost as exc:
                     raise ConnectionLost(
@@ -315,30 +346,13 @@ def wait_for(call: PendingCall) -> Any:
                 call.expire()
 
 
-def client_security(
-    trust: dict[str, str] | None = None,
-    identity: IdentityKey | str | Path | None = None,
-    encrypt: str = "auto",
-    known_modules: KnownModules | str | Path | None = None,
-) -> ClientSecurity:
-    """A :class:`ClientSecurity` from paths or objects (default pin file of the user)."""
-    if identity is not None and not isinstance(identity, IdentityKey):
-        identity = IdentityKey.load(identity)
-    if known_modules is not None and not isinstance(known_modules, KnownModules):
-        known_modules = KnownModules(known_modules)
-    return ClientSecurity(known_modules, identity, trust, encrypt)
-
-
 def connect(
     url: str,
     token: str | None = None,
     *,
     timeout: float = 600.0,
-    headers: dict[str, str] | None = None,
-    trust: dict[str, str] | None = None,
-    identity: IdentityKey | str | Path | None = None,
-    encrypt: str = "auto",
-    known_modules: KnownModules | str | Path | None = None,
+    security: Security | None = None,
+    transport: Transport | None = None,
     **options: Any,
 ) -> Connection:
     """Open a :class:`Connection` to the broker at ``url`` (e.g. ``ws://host:8000/ws``).
@@ -347,17 +361,11 @@ def connect(
     or ``"required"``, refuses modules that do not); their keys are pinned in
     ``known_modules`` (default: the per-user file) unless ``trust={topic: fingerprint}`` names
     them. A pinned or trusted topic is never called in plaintext (``DowngradeRefused``).
-    ``identity`` (an :class:`IdentityKey` or the path of one made by ``dasf keygen``) signs
-    every request.
+    ``identity`` (an :class:`~dasf_jupyter.security.IdentityKey` or the path of one made by
+    ``dasf keygen``) signs every request. These four may come as one
+    ``security=Security(...)``. Other ``options`` are those of :class:`Connection`
+    (``headers``, ``discovery_timeout``, ``fragment_size``, ``max_payload``, ``settings``).
     """
     return Connection(
-        url,
-        token,
-        timeout=timeout,
-        headers=headers,
-        trust=trust,
-        identity=identity,
-        encrypt=encrypt,
-        known_modules=known_modules,
-        **options,
+        url, token, timeout=timeout, security=security, transport=transport, **options
     )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import BrokerError, DasfError
+from ..errors import BrokerError, ConnectionLost, DasfError
+from ..transport import WEBSOCKETS, Transport
 
 TOPICS_PATH = "/api/topics/"
 
@@ -63,32 +62,34 @@ def parse_topic_list(data: Any) -> list[ModuleInfo]:
 
 
 def list_modules(
-    http_base: str, headers: dict[str, str], timeout: float = 10.0
+    http_base: str,
+    headers: dict[str, str],
+    timeout: float = 10.0,
+    *,
+    transport: Transport | None = None,
 ) -> list[ModuleInfo]:
     """GET ``<http_base>/api/topics/`` and parse it; clear errors for brokers without it."""
     url = http_base.rstrip("/") + TOPICS_PATH
-    request = urllib.request.Request(url, headers={"Accept": "application/json", **headers})
+    headers = {"Accept": "application/json", **headers}
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
-            body = answer.read()
-    except urllib.error.HTTPError as exc:
-        exc.close()  # it holds the response's socket; only the status is read
-        if exc.code == 404:
-            raise DasfError(
-                f"the broker at {http_base} has no discovery API ({url} answered 404); "
-                "brokers such as dasf-broker-django cannot list modules — ask for the topic "
-                "name and use connect(...).module(topic)"
-            ) from None
-        if exc.code in (401, 403):
-            raise BrokerError(
-                f"the broker refused to list modules (HTTP {exc.code}); pass a token that may "
-                "view topics"
-            ) from None
-        raise BrokerError(f"listing modules failed: HTTP {exc.code} from {url}") from None
-    except (urllib.error.URLError, OSError) as exc:
+        answer = (transport or WEBSOCKETS).get(url, headers, timeout=timeout)
+    except ConnectionLost as exc:
         raise BrokerError(f"cannot reach the broker's discovery API at {url}: {exc}") from None
+    if answer.status == 404:
+        raise DasfError(
+            f"the broker at {http_base} has no discovery API ({url} answered 404); "
+            "brokers such as dasf-broker-django cannot list modules — ask for the topic "
+            "name and use connect(...).module(topic)"
+        )
+    if answer.status in (401, 403):
+        raise BrokerError(
+            f"the broker refused to list modules (HTTP {answer.status}); pass a token that "
+            "may view topics"
+        )
+    if not 200 <= answer.status < 300:
+        raise BrokerError(f"listing modules failed: HTTP {answer.status} from {url}")
     try:
-        data = json.loads(body)
+        data = json.loads(answer.body)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise DasfError(
             f"{url} did not answer with JSON; this broker seems to have no discovery API"

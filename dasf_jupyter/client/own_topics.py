@@ -16,7 +16,15 @@ from pathlib import Path
 
 _topics: set[str] = set()
 _lock = threading.Lock()
-_shared_file: Path | None = None
+
+
+class _Sharing:
+    """Where this process shares its topics (None until :func:`share_with_user`)."""
+
+    file: Path | None = None
+
+
+_sharing = _Sharing()
 _SUFFIX = ".topics"
 
 
@@ -39,7 +47,7 @@ def is_own(topic: str) -> bool:
     with _lock:
         if topic in _topics:
             return True
-        shared = _shared_file
+        shared = _sharing.file
     return shared is not None and any(
         topic in _read(path) for path in shared.parent.glob(f"*{_SUFFIX}") if path != shared
     )
@@ -50,28 +58,27 @@ def share_with_user(directory: str | Path) -> Path:
 
     ``directory`` is created readable by the user only; this process's file goes at exit.
     """
-    global _shared_file
     folder = Path(directory)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(folder, 0o700)  # an existing folder, too: topic names are not for other users
     with _lock:
-        if _shared_file is None:
-            _shared_file = folder / f"{os.getpid()}{_SUFFIX}"
-            atexit.register(_remove, _shared_file)
+        if _sharing.file is None:
+            _sharing.file = folder / f"{os.getpid()}{_SUFFIX}"
+            atexit.register(_remove, _sharing.file)
         _write()
-        return _shared_file
+        return _sharing.file
 
 
 def _write() -> None:
     """Rewrite this process's shared file (caller holds the lock)."""
-    if _shared_file is None:
+    if _sharing.file is None:
         return
-    temporary = _shared_file.with_suffix(".tmp")
+    temporary = _sharing.file.with_suffix(".tmp")
     try:
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as out:
             out.write("".join(f"{t}\n" for t in sorted(_topics)))
-        os.replace(temporary, _shared_file)
+        os.replace(temporary, _sharing.file)
     except OSError:  # sharing is a convenience: a full disk must not stop a client
         pass
 

@@ -1,4 +1,4 @@
-"""One call that waits for its answer: a future, a resettable deadline and callbacks."""
+"""One call that a thread waits for: a session's call state plus a future and callbacks."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from ..errors import CallTimeout, DasfError, ModuleNotServed
-from ..security import ReplyOpener
-from .hints import not_served_hint
+from .calls import CallState
 
 log = logging.getLogger(__name__)
 remote_log = logging.getLogger("dasf_jupyter.remote")
@@ -22,17 +20,14 @@ LogCallback = Callable[[dict[str, Any]], Any]
 _LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 
 
-def request_ttl(remaining: float) -> float:
-    """The ``dasf_ttl`` of a request: how long the broker may keep it undelivered.
+class PendingCall(CallState):
+    """A request in flight; resolved once, by a response, an error or its deadline.
 
-    The caller gives up after ``remaining`` seconds; the broker counts from when it receives
-    the request, so a margin (a tenth, at most 1 s) covers the transit.
+    The deadline is on :func:`time.monotonic`'s clock; the session moves it on each sign of
+    life from the backend.
     """
-    return max(remaining - min(1.0, 0.1 * remaining), 0.001)
 
-
-class PendingCall:
-    """A request in flight; resolved once, by a response, an error or its deadline."""
+    __slots__ = ("_lock", "future", "on_log", "on_progress")
 
     def __init__(
         self,
@@ -45,27 +40,15 @@ class PendingCall:
         on_progress: ProgressCallback | None = None,
         on_log: LogCallback | None = None,
     ) -> None:
-        if not timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        self.context = context
-        self.topic = topic
-        self.what = what
-        self.timeout = timeout
-        self.discovery = discovery
+        super().__init__(context, topic, what, timeout, discovery=discovery)
         self.on_progress = on_progress
         self.on_log = on_log
         self.future: Future[Any] = Future()
-        #: opens the sealed replies of a sealed request (set before the request is sent)
-        self.opener: ReplyOpener | None = None
         self._lock = threading.Lock()
-        self._deadline = time.monotonic() + timeout
-
-    def touch(self) -> None:
-        """Any sign of life from the backend resets the deadline (progress may be slow)."""
-        self._deadline = time.monotonic() + self.timeout
+        self.deadline = time.monotonic() + timeout
 
     def remaining(self) -> float:
-        return self._deadline - time.monotonic()
+        return self.deadline - time.monotonic()
 
     def resolve(self, value: Any) -> None:
         with self._lock:
@@ -80,18 +63,6 @@ class PendingCall:
     def expire(self) -> None:
         """Fail with the error that says why nothing came."""
         self.fail(self.timeout_error())
-
-    def timeout_error(self) -> DasfError:
-        if self.discovery:
-            return ModuleNotServed(
-                f"no backend module answered on topic {self.topic!r} within {self.timeout:g} s; "
-                f"check the topic name, or {not_served_hint(self.topic)}"
-            )
-        return CallTimeout(
-            f"no answer to {self.what} from topic {self.topic!r} within {self.timeout:g} s "
-            "(and no progress or log message either); the module may be stuck, overloaded or "
-            "gone — check that it runs, or pass a larger timeout="
-        )
 
     def report_progress(self, report: dict[str, Any]) -> None:
         if self.on_progress is None:

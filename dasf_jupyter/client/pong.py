@@ -18,7 +18,7 @@ import time
 from ..errors import DasfError
 from ..protocol import STATUS_PING_TOPIC, MessageType, Prop
 from ..protocol.envelope import Envelope
-from ..transport import BrokerUrl, ProducerSocket
+from ..transport import BrokerUrl, ProducerSocket, Transport
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +40,10 @@ class PongResponder:
         *,
         queue_size: int = QUEUE_SIZE,
         min_interval: float = MIN_INTERVAL,
+        transport: Transport | None = None,
     ) -> None:
         self._broker = broker
+        self._transport = transport
         self._headers = headers
         self._min_interval = min_interval
         self._queue: queue.Queue[Envelope] = queue.Queue(maxsize=queue_size)
@@ -114,7 +116,9 @@ class PongResponder:
         socket = self._socket
         if socket is None or socket.closed:
             url = self._broker.producer(STATUS_PING_TOPIC)
-            socket = ProducerSocket(url, self._headers, topic=STATUS_PING_TOPIC)
+            socket = ProducerSocket(
+                url, self._headers, topic=STATUS_PING_TOPIC, transport=self._transport
+            )
             self._socket = socket
         return socket
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from ..errors import BrokerError, BrokerRefused, ConnectionLost
-from ..transport import BrokerUrl, auth_headers
-from ..transport.websocket import open_websocket
+from ..transport import WEBSOCKETS, BrokerUrl, Transport, auth_headers
 
 #: the route every DASF broker (ours and dasf-broker-django) serves to any authenticated peer
 PROBE_TOPIC = "status-ping"
@@ -16,7 +15,11 @@ class BrokerUnreachable(BrokerError):
 
 
 def check_broker(
-    url: str, token: str | None = None, timeout: float = DEFAULT_PROBE_TIMEOUT
+    url: str,
+    token: str | None = None,
+    timeout: float = DEFAULT_PROBE_TIMEOUT,
+    *,
+    transport: Transport | None = None,
 ) -> None:
     """Open and close a websocket to the broker's ``status-ping`` route; raise if it fails.
 
@@ -26,7 +29,7 @@ def check_broker(
     broker = BrokerUrl.parse(url)
     probe = broker.producer(PROBE_TOPIC)
     try:
-        socket = open_websocket(probe, auth_headers(token), open_timeout=timeout)
+        socket = (transport or WEBSOCKETS).open(probe, auth_headers(token), open_timeout=timeout)
     except ConnectionLost as exc:
         raise BrokerUnreachable(f"no DASF broker answers at {url}: {_reason(exc)}") from None
     except BrokerRefused as exc:

@@ -12,13 +12,14 @@ could do anyway by dropping the reply; it can never make the call wait longer or
 from __future__ import annotations
 
 import logging
-import threading
-import time
+from typing import TYPE_CHECKING
 
 from ..protocol import MessageType, Prop
 from ..protocol.envelope import Envelope
 from ..security import E2E_PROPERTY
-from .pending import PendingCall
+
+if TYPE_CHECKING:
+    from .calls import CallState
 
 log = logging.getLogger(__name__)
 
@@ -27,20 +28,22 @@ WARN_INTERVAL = 10.0
 
 
 class ReplyGuard:
-    """Screens the messages of one response topic; counts what it drops."""
+    """Screens the messages of one response topic; counts what it drops.
+
+    Pure: the caller passes the time and serialises the calls (a session does both).
+    """
 
     def __init__(self, response_topic: str) -> None:
         self.response_topic = response_topic
         #: messages dropped because they did not verify (injected, or corrupted)
         self.dropped = 0
-        self._lock = threading.Lock()
         self._last_warning = float("-inf")
 
     @staticmethod
-    def sealed(call: PendingCall) -> bool:
+    def sealed(call: CallState) -> bool:
         return call.opener is not None and call.opener.sealed
 
-    def admits(self, call: PendingCall, envelope: Envelope) -> bool:
+    def admits(self, call: CallState, envelope: Envelope, now: float) -> bool:
         """Whether ``envelope`` may be processed for ``call`` (before it is verified).
 
         Plain calls admit everything (nothing can be verified). Sealed calls admit sealed
@@ -57,24 +60,19 @@ class ReplyGuard:
         )
         if is_error:
             return True
-        self.drop(call, f"an unsealed {props.get(Prop.MESSAGE_TYPE)} message")
+        self.drop(call, f"an unsealed {props.get(Prop.MESSAGE_TYPE)} message", now)
         return False
 
-    def drop(self, call: PendingCall, what: str) -> None:
+    def drop(self, call: CallState, what: str, now: float) -> None:
         """Count (and now and then log) a message that did not verify for ``call``."""
-        with self._lock:
-            self.dropped += 1
-            count = self.dropped
-            now = time.monotonic()
-            warn = now - self._last_warning >= WARN_INTERVAL
-            if warn:
-                self._last_warning = now
-        if warn:
+        self.dropped += 1
+        if now - self._last_warning >= WARN_INTERVAL:
+            self._last_warning = now
             log.warning(
                 "dropped %s for the sealed %s on %s: it does not verify under the request's "
                 "key (injected by the broker or another party; %d dropped so far)",
                 what,
                 call.what,
                 self.response_topic,
-                count,
+                self.dropped,
             )

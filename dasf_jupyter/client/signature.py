@@ -152,7 +152,7 @@ class RemoteParameters:
         signature = inspect.Signature(params, return_annotation=returns)
         return cls(signature, schemas, defs, descriptions, extra)
 
-    def bind(self, label: str, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
+    def bind(self, label: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """Map call arguments to parameter names; :class:`ArgumentError` (a TypeError) if bad."""
         try:
             bound = self.signature.bind(*args, **kwargs)

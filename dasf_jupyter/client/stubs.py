@@ -219,6 +219,9 @@ def module_description(api_info: dict[str, Any]) -> str | None:
 class RemoteModule:
     """The functions and classes a backend module serves on ``topic``."""
 
+    #: the stub type of the module's functions (a subclass may show progress, say)
+    function_type: type[RemoteFunction] = RemoteFunction
+
     def __init__(self, connection: Connection, topic: str, api_info: dict[str, Any]) -> None:
         self.connection = connection
         self.topic = topic
@@ -226,7 +229,7 @@ class RemoteModule:
         self.description = module_description(api_info)
         self._members: dict[str, RemoteFunction | RemoteClass] = {}
         for api in api_info.get("functions", []):
-            self._members[api["name"]] = RemoteFunction(connection, topic, api)
+            self._members[api["name"]] = self.function_type(connection, topic, api)
         for api in api_info.get("classes", []):
             self._members[api["name"]] = RemoteClass(connection, topic, api)
         self.__doc__ = self._docstring()
@@ -243,6 +246,10 @@ class RemoteModule:
 
     def __getitem__(self, name: str) -> RemoteFunction | RemoteClass:
         return self._members[name]
+
+    def members(self) -> dict[str, RemoteFunction | RemoteClass]:
+        """The module's functions and classes by name, in the order the module serves them."""
+        return dict(self._members)
 
     def __dir__(self) -> list[str]:
         return sorted(self._members) + ["api_info", "description", "topic"]

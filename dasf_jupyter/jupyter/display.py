@@ -56,11 +56,7 @@ def _md_table(header: list[str], rows: Iterable[Sequence[Any]]) -> str:
 def _member_rows(module: RemoteModule) -> list[tuple[str, str, str]]:
     """``(kind, "name(signature)", summary)`` for every member of ``module``."""
     rows = []
-    for name in dir(module):
-        try:
-            member = module[name]
-        except KeyError:
-            continue  # api_info, description, topic
+    for name, member in sorted(module.members().items()):
         kind = "class" if isinstance(member, RemoteClass) else "function"
         rows.append((kind, f"{name}{inspect.signature(member)}", _summary(member.__doc__)))
     return rows

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .config import jupyter_settings
 from .reaper import start_reaper, stop_reaper
 from .server_origin import kernel_server_origins
 
@@ -21,8 +22,6 @@ if TYPE_CHECKING:  # imported when a broker starts: importing the kernel extensi
 
 #: path of the jupyter-server extension's endpoint that names the broker to use
 SERVER_CONFIG_PATH = "/dasf/config"
-#: environment variable that overrides where embedded brokers keep their data
-EMBEDDED_DIR_ENV = "DASF_EMBEDDED_DIR"
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class BrokerLocation:
 
 def embedded_base_dir() -> Path:
     """The per-user folder under which embedded brokers keep their data."""
-    override = os.environ.get(EMBEDDED_DIR_ENV)
+    override = jupyter_settings().embedded_dir  # DASF_EMBEDDED_DIR
     if override:
         return Path(override)
     try:

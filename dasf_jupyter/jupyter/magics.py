@@ -127,9 +127,7 @@ class DasfMagics(Magics, Configurable):
         name = parse_use(args.topic, args.as_name)
         module = self.session.module(args.topic)
         self.user_ns[name] = module
-        members = ", ".join(
-            m for m in dir(module) if m not in ("api_info", "description", "topic")
-        )
+        members = ", ".join(sorted(module.members()))
         print(f"{name} = module {args.topic!r}: {members}")
 
     def cmd_form(self, args: Any) -> Any:
@@ -150,9 +148,7 @@ class DasfMagics(Magics, Configurable):
         try:
             function = module[member]
         except KeyError:
-            members = ", ".join(
-                m for m in dir(module) if m not in ("api_info", "description", "topic")
-            )
+            members = ", ".join(sorted(module.members()))
             raise UsageError(
                 f"module {topic!r} has no function {member!r} (has: {members})"
             ) from None

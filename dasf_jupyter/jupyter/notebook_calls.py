@@ -100,7 +100,4 @@ class NotebookFunction(RemoteFunction):
 class NotebookModule(RemoteModule):
     """A :class:`RemoteModule` whose functions are :class:`NotebookFunction` objects."""
 
-    def __init__(self, connection: Any, topic: str, api_info: dict[str, Any]) -> None:
-        super().__init__(connection, topic, api_info)
-        for api in api_info.get("functions", []):
-            self._members[api["name"]] = NotebookFunction(connection, topic, api)
+    function_type = NotebookFunction

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 from ..client import own_topics
 from ..client.hints import default_hint, register_hint
 from ..errors import DasfError
+from .config import SERVER_SOURCE, jupyter_settings
 from .display import ModuleTable
 from .embedded import BrokerLocation, EmbeddedBroker, broker_from_server
 from .export import export_module
@@ -20,12 +20,8 @@ from .serve_cell import CellModule, build_cell_module
 
 log = logging.getLogger(__name__)
 
-#: environment variables consulted when neither an argument nor %config gives a value
-TOKEN_ENV = "DASF_TOKEN"
+#: environment variable consulted when neither an argument nor %config gives a URL
 URL_ENV = "DASF_BROKER_URL"
-#: set to SERVER_SOURCE by the jupyter-server extension next to the URL_ENV it announces
-SOURCE_ENV = "DASF_BROKER_SOURCE"
-SERVER_SOURCE = "jupyter-server"
 
 
 #: ``%%dasf module --traceback`` choices → the module's ``send_traceback`` policy
@@ -70,13 +66,14 @@ class DasfSession:
 
     def locate(self, url: str | None, token: str | None) -> BrokerLocation:
         """Where to connect: the given URL, $DASF_BROKER_URL, jupyter-server, or embedded."""
-        token = token or os.environ.get(TOKEN_ENV) or None
+        settings = jupyter_settings()  # a kernel is an edge: it reads its environment
+        token = token or settings.token or None
         if url:
             return BrokerLocation(url, token, "given")
-        if os.environ.get(URL_ENV):
-            # the jupyter-server extension hands its broker to kernels through the environment
-            source = "jupyter-server" if os.environ.get(SOURCE_ENV) == SERVER_SOURCE else URL_ENV
-            return BrokerLocation(os.environ[URL_ENV], token, source)
+        if settings.broker_url:
+            # the jupyter-server extension hands its broker to kernels through their environment
+            source = SERVER_SOURCE if settings.broker_source == SERVER_SOURCE else URL_ENV
+            return BrokerLocation(settings.broker_url, token, source)
         found = broker_from_server()
         if found is not None:
             return BrokerLocation(found.url, token or found.token, found.source)

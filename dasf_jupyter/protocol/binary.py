@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import struct
 from typing import Any
 
@@ -30,14 +29,6 @@ BINARY_FRAMES_VERSION = "1"
 MAX_HEADER = 1 << 24
 
 _LENGTH = struct.Struct(">I")
-
-#: environment variable: ``0`` keeps this process to the reference's text format
-BINARY_ENV = "DASF_BINARY"
-
-
-def binary_enabled() -> bool:
-    """False when ``DASF_BINARY=0``: no binary frames or bodies are offered or asked for."""
-    return os.environ.get(BINARY_ENV, "1").strip() != "0"
 
 
 def is_binary_frame(data: Buffer | str) -> bool:

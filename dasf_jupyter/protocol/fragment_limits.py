@@ -2,13 +2,13 @@
 
 Fragments arrive before anything about their sender is checked, so these bounds are what
 an unauthenticated sender can pin. The defaults fit a 2 GB kernel (docs/delivery-semantics.md,
-"Memory bounds"); each can be changed through the environment.
+"Memory bounds"). The environment variables that change them (``DASF_MODULE_FRAGMENTS_*``,
+``DASF_CLIENT_FRAGMENTS_*``) are read at the edges: backend/config.py, peer_config.py.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from .fragments import FragmentAssembler
@@ -28,6 +28,8 @@ class FragmentLimits:
     max_total: int
     #: an incomplete payload whose rest did not come within this many seconds is dropped
     timeout: float
+    #: seconds between two log lines about drops (None: the process-wide default, 10 s)
+    log_interval: float | None = None
 
     def assembler(self, sender: Callable[[Hashable], Hashable]) -> FragmentAssembler:
         """An assembler with these bounds; ``sender(key)`` names who sent a payload."""
@@ -36,6 +38,7 @@ class FragmentLimits:
             max_total=self.max_total,
             max_per_sender=self.max_per_sender,
             sender=sender,
+            log_interval=self.log_interval,
         )
 
 
@@ -49,51 +52,3 @@ MODULE_LIMITS = FragmentLimits(
 CLIENT_LIMITS = FragmentLimits(
     max_payload=1 << 30, max_per_sender=1 << 30, max_total=1 << 30, timeout=300.0
 )
-
-_ENV = {
-    "max_payload": "MAX_PAYLOAD",
-    "max_per_sender": "PER_SENDER",
-    "max_total": "TOTAL",
-    "timeout": "TIMEOUT",
-}
-
-
-def limits_from_env(
-    defaults: FragmentLimits, prefix: str, env: Mapping[str, str] | None = None
-) -> FragmentLimits:
-    """``defaults`` with ``<prefix>_MAX_PAYLOAD``, ``_PER_SENDER``, ``_TOTAL``, ``_TIMEOUT``
-    taken from the environment where set (e.g. ``DASF_MODULE_FRAGMENTS_TOTAL=268435456``).
-    """
-    env = os.environ if env is None else env
-    values: dict[str, float] = {}
-    for name, suffix in _ENV.items():
-        key = f"{prefix}_{suffix}"
-        raw = env.get(key, "").strip()
-        if not raw:
-            continue
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ValueError(f"{key} must be a number, got {raw!r}") from None
-        if not value > 0:
-            raise ValueError(f"{key} must be positive, got {raw!r}")
-        values[name] = value if name == "timeout" else int(value)
-    if not values:
-        return defaults
-    return FragmentLimits(**{**defaults.__dict__, **values})
-
-
-def module_limits() -> FragmentLimits:
-    """The module's bounds: :data:`MODULE_LIMITS`, or ``DASF_MODULE_FRAGMENTS_*``."""
-    return limits_from_env(MODULE_LIMITS, "DASF_MODULE_FRAGMENTS")
-
-
-def client_limits(max_payload: int | None = None) -> FragmentLimits:
-    """The client's bounds: :data:`CLIENT_LIMITS`, or ``DASF_CLIENT_FRAGMENTS_*``.
-
-    ``max_payload`` (``connect(max_payload=)``) overrides the per-reply limit.
-    """
-    limits = limits_from_env(CLIENT_LIMITS, "DASF_CLIENT_FRAGMENTS")
-    if max_payload is None:
-        return limits
-    return FragmentLimits(max_payload, limits.max_per_sender, limits.max_total, limits.timeout)

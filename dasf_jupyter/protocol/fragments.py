@@ -178,8 +178,11 @@ class FragmentAssembler:
         *,
         max_per_sender: int | None = None,
         sender: Callable[[Hashable], Hashable] | None = None,
+        log_interval: float | None = None,
     ) -> None:
         self.max_payload = max_payload
+        #: drops are logged at most once per ``log_interval`` s (None: shared, every 10 s)
+        self._warnings = _warnings if log_interval is None else LimitedWarnings(log, log_interval)
         self.max_fragments = max_fragments
         self.max_pending = max_pending
         self.max_total = max_total if max_total is not None else 2 * max_payload
@@ -219,7 +222,7 @@ class FragmentAssembler:
         else:
             self._by_sender.pop(sender, None)
         if reason is not None:
-            _warnings.warn(
+            self._warnings.warn(
                 "drops of incomplete fragment sets",
                 "dropped incomplete fragments %r (%d of %d, %d characters): %s",
                 key,

@@ -26,8 +26,6 @@ from .signatures import DEFAULT_WINDOW, ReplayCache
 
 #: rewrite the file without expired entries once it is larger than this
 COMPACT_BYTES = 1 << 20
-#: environment variable naming the Redis server replicas share (like ``--redis``)
-REDIS_ENV = "DASF_REDIS_URL"
 
 
 class ReplayStore(Protocol):
@@ -183,10 +181,10 @@ def replay_store(
     window: float = DEFAULT_WINDOW,
     redis_url: str | None = None,
 ) -> ReplayStore:
-    """Redis if ``redis_url`` (or ``DASF_REDIS_URL``) is set, else ``file``, else memory."""
-    url = redis_url or os.environ.get(REDIS_ENV) or None
-    if url:
-        return RedisReplayStore(url, scope, window)
+    """Redis if ``redis_url`` is set (``dasf serve`` passes ``DASF_REDIS_URL``), else ``file``,
+    else memory."""
+    if redis_url:
+        return RedisReplayStore(redis_url, scope, window)
     if file is not None:
         return FileReplayStore(file, window)
     return ReplayCache(window=window)

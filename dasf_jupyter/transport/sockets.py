@@ -18,6 +18,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
 
 from ..errors import BrokerError, BrokerRefused, ConnectionLost, PayloadTooLarge, ProtocolError
+from ..peer_config import binary_enabled
 from ..protocol import (
     Envelope,
     PublishAck,
@@ -26,7 +27,7 @@ from ..protocol import (
     encode_consumer_ack,
     encode_publish,
 )
-from ..protocol.binary import BINARY_FRAMES_HEADER, BINARY_FRAMES_VERSION, binary_enabled
+from ..protocol.binary import BINARY_FRAMES_HEADER, BINARY_FRAMES_VERSION
 from ..protocol.envelope import encode_binary_publish
 from .base import FrameSocket, Transport
 from .log_redaction import redact_client_logs

@@ -112,7 +112,8 @@ class WebsocketTransport:
             with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
                 return HttpAnswer(answer.status, answer.read())
         except urllib.error.HTTPError as exc:
-            return HttpAnswer(exc.code, exc.read() or b"")
+            with exc:  # it holds the response's socket
+                return HttpAnswer(exc.code, exc.read() or b"")
         except (urllib.error.URLError, OSError) as exc:
             raise ConnectionLost(f"cannot reach {url}: {exc}") from None
 

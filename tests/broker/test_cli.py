@@ -126,3 +126,46 @@ def alive(pid: int) -> bool:
         return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text(errors="replace")
     except FileNotFoundError:
         return False
+
+
+@pytest.fixture
+def installed_settings():
+    """The settings dasf-broker installs, reset after the test."""
+    from dasf_jupyter.broker import config
+
+    yield config
+    config.install(None)
+
+
+def test_the_cli_hands_its_settings_over_without_writing_the_environment(
+    tmp_path, monkeypatch, installed_settings
+):
+    from dasf_jupyter.broker import __main__, server
+
+    monkeypatch.setenv("DASF_PING_INTERVAL", "0.5")
+    monkeypatch.setenv("DASF_MAX_MESSAGE_SIZE", "4096")
+    served = []
+    monkeypatch.setattr(server, "serve", lambda *args: served.append(args))
+    before = dict(os.environ)
+    __main__.main(
+        ["serve", "--data-dir", str(tmp_path / "d"), "--secure", "--host", "0.0.0.0"]
+        + ["--port", "9999", "--max-message-size", "2048", "--allowed-origins", "*"]
+    )
+    assert dict(os.environ) == before
+    assert served == [("0.0.0.0", 9999, "info")]
+    settings = installed_settings.current()
+    assert settings.secure and settings.max_message_size == 2048  # flags win
+    assert settings.ping_interval == 0.5  # the environment fills the rest
+    assert settings.data_dir == (tmp_path / "d").resolve()
+    assert (settings.listen_host, settings.allowed_origins) == ("0.0.0.0", "*")
+    assert not (tmp_path / "d").exists()  # created when the server starts
+
+
+def test_a_bad_environment_value_stops_the_cli_with_its_name(monkeypatch, capsys):
+    from dasf_jupyter.broker import __main__
+
+    monkeypatch.setenv("DASF_ONLINE_WINDOW", "a while")
+    with pytest.raises(SystemExit) as info:
+        __main__.main(["--port", "1"])
+    assert info.value.code == 2
+    assert "DASF_ONLINE_WINDOW must be a number, got 'a while'" in capsys.readouterr().err

@@ -77,6 +77,17 @@ def test_the_module_lists_its_members(remote):
         remote.nope  # noqa: B018
 
 
+def test_members_are_the_served_functions_and_classes_only(remote):
+    members = remote.members()
+    names = [f["name"] for f in remote.api_info["functions"]]
+    names += [c["name"] for c in remote.api_info["classes"]]
+    assert list(members) == names
+    assert {"api_info", "description", "topic"}.isdisjoint(members)
+    assert members["add"] is remote.add and members["Counter"] is remote.Counter
+    members.clear()  # a copy: the module keeps its members
+    assert remote.members()
+
+
 def test_requests_are_built_and_checked_locally(remote):
     assert remote.add.request(2) == {"func_name": "add", "a": 2}
     assert remote.Counter(3).plus.request(4) == {

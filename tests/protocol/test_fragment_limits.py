@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dasf_jupyter.backend.config import module_settings
+from dasf_jupyter.peer_config import client_settings
 from dasf_jupyter.protocol import FragmentAssembler
-from dasf_jupyter.protocol.fragment_limits import (
-    CLIENT_LIMITS,
-    MODULE_LIMITS,
-    FragmentLimits,
-    client_limits,
-    limits_from_env,
-)
+from dasf_jupyter.protocol.fragment_limits import CLIENT_LIMITS, MODULE_LIMITS, FragmentLimits
+from dasf_jupyter.settings_table import SettingError
 
 OVERHEAD = FragmentAssembler.FRAGMENT_OVERHEAD
 
@@ -85,20 +84,28 @@ def test_bounds_hold_for_any_sequence(ops):
 
 
 def test_limits_from_the_environment_and_their_errors():
-    env = {"X_TOTAL": "1048576", "X_TIMEOUT": "2.5"}
-    limits = limits_from_env(MODULE_LIMITS, "X", env)
+    env = {
+        "DASF_MODULE_FRAGMENTS_TOTAL": "1048576",
+        "DASF_MODULE_FRAGMENTS_TIMEOUT": "2.5",
+        "DASF_LOG_SUMMARY_INTERVAL": "3",
+    }
+    limits = module_settings(env).fragment_limits()
     assert limits == FragmentLimits(
-        MODULE_LIMITS.max_payload, MODULE_LIMITS.max_per_sender, 1 << 20, 2.5
+        MODULE_LIMITS.max_payload, MODULE_LIMITS.max_per_sender, 1 << 20, 2.5, log_interval=3.0
     )
-    with pytest.raises(ValueError, match="X_PER_SENDER must be a number"):
-        limits_from_env(MODULE_LIMITS, "X", {"X_PER_SENDER": "lots"})
-    with pytest.raises(ValueError, match="must be positive"):
-        limits_from_env(MODULE_LIMITS, "X", {"X_TOTAL": "0"})
+    with pytest.raises(SettingError, match="DASF_MODULE_FRAGMENTS_PER_SENDER must be a whole"):
+        module_settings({"DASF_MODULE_FRAGMENTS_PER_SENDER": "lots"})
+    with pytest.raises(SettingError, match="must be at least 1"):
+        module_settings({"DASF_MODULE_FRAGMENTS_TOTAL": "0"})
+    with pytest.raises(SettingError, match="DASF_CLIENT_FRAGMENTS_TIMEOUT must be positive"):
+        client_settings({"DASF_CLIENT_FRAGMENTS_TIMEOUT": "-1"})
 
 
-def test_defaults_fit_a_2_gb_kernel(monkeypatch):
-    monkeypatch.delenv("DASF_CLIENT_FRAGMENTS_TOTAL", raising=False)
+def test_defaults_fit_a_2_gb_kernel():
     assert max(MODULE_LIMITS.max_total, MODULE_LIMITS.max_payload) <= 512 << 20
     assert MODULE_LIMITS.max_per_sender <= 128 << 20
-    assert client_limits(10).max_payload == 10
-    assert client_limits().max_total == CLIENT_LIMITS.max_total <= 1 << 30
+    default_log = {"log_interval": 10.0}
+    assert module_settings({}).fragment_limits() == replace(MODULE_LIMITS, **default_log)
+    assert client_settings({}).fragment_limits(10).max_payload == 10
+    assert client_settings({}).fragment_limits() == replace(CLIENT_LIMITS, **default_log)
+    assert CLIENT_LIMITS.max_total <= 1 << 30

@@ -84,7 +84,8 @@ def test_substituted_key_is_refused_with_both_fingerprints(pinned_module):
     attacker = ModuleKeyPair.generate()
     with (
         forged_broker(rekeyed(module.api_info(), attacker)) as (forged, fake),
-        connect(forged.url, timeout=10) as conn,pytest.raises(KeyChanged) as info
+        connect(forged.url, timeout=10) as conn,
+        pytest.raises(KeyChanged) as info,
     ):
         conn.call(topic, {"func_name": "echo", "text": SECRET})
     message = str(info.value)

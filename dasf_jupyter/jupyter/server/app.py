@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Unicode, default
 
+from ..config import jupyter_settings, kernel_environment
 from ..server_origin import jupyter_origins
 from .embedded import ServerBroker
 from .handlers import ConfigHandler, TopicsHandler
@@ -49,17 +51,17 @@ class DasfServerExtension(ExtensionApp):
 
     @default("broker_url")
     def _broker_url_default(self) -> str:
-        return os.environ.get("DASF_BROKER_URL", "")
+        return jupyter_settings().broker_url
 
     @default("token")
     def _token_default(self) -> str:
-        return os.environ.get("DASF_TOKEN", "")
+        return jupyter_settings().token
 
     @default("embedded_broker")
     def _embedded_default(self) -> bool:
         # on by default: under a plain `jupyter lab` the sidebar and the kernels then share one
         # broker (a kernel's own embedded broker would be invisible to the sidebar)
-        return os.environ.get("DASF_EMBEDDED_BROKER", "") != "0" or _on_binder()
+        return jupyter_settings().embedded_broker or _on_binder()
 
     def initialize_settings(self) -> None:
         self.broker: ServerBroker | None = None
@@ -81,14 +83,27 @@ class DasfServerExtension(ExtensionApp):
         scheme = "https" if app.certfile else "http"
         self.broker.start(jupyter_origins(scheme, app.ip, app.port))
 
+    def kernel_broker_url(self) -> str:
+        """The broker URL kernels of this server are told."""
+        return self.broker.url if self.broker is not None else self.broker_url
+
     def _announce_to_kernels(self) -> None:
-        """Kernels inherit the server's environment: `%dasf connect` finds this broker."""
-        url = self.broker.url if self.broker is not None else self.broker_url
-        if url:
-            os.environ["DASF_BROKER_URL"] = url
-            os.environ["DASF_BROKER_SOURCE"] = "jupyter-server"  # what %dasf connect reports
-        if self.token:
-            os.environ.setdefault("DASF_TOKEN", self.token)
+        """Kernels started by this server get its broker in their launch environment.
+
+        `%dasf connect` finds it there; the server's own ``os.environ`` is left alone.
+        """
+        if self.serverapp is None:
+            return
+        manager = self.serverapp.kernel_manager
+        start_kernel = manager.start_kernel
+
+        async def start_announced(*args: Any, **kwargs: Any) -> Any:
+            base = kwargs.get("env") or os.environ
+            kwargs["env"] = kernel_environment(base, self.kernel_broker_url(), self.token)
+            return await start_kernel(*args, **kwargs)
+
+        # this server's manager only; jupyter-server has no hook for a kernel's environment
+        manager.start_kernel = start_announced  # type: ignore[method-assign]
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(
