@@ -442,6 +442,7 @@ class RedisHub:
         self,
         url: str,
         prefix: str = "dasf",
+        *,
         registry_ttl: float = 30.0,
         queue_ttl: float = 600.0,
         heartbeat_ttl: float = 5.0,
@@ -633,6 +634,7 @@ class RedisHub:
 def make_hub(
     redis_url: str = "",
     prefix: str = "dasf",
+    *,
     unserved_timeout: float = 30.0,
     max_backlog_chars: int = 512 << 20,
     max_backlog_total: int = 512 << 20,

@@ -26,10 +26,10 @@ class BrokerRuntime:
         self.hub: Hub = make_hub(
             settings.REDIS_URL,
             settings.DASF_REDIS_PREFIX,
-            settings.DASF_UNSERVED_TIMEOUT,
-            settings.DASF_MAX_BACKLOG_BYTES,
-            settings.DASF_MAX_BACKLOG_TOTAL,
-            settings.DASF_BROKER_HEARTBEAT_TTL,
+            unserved_timeout=settings.DASF_UNSERVED_TIMEOUT,
+            max_backlog_chars=settings.DASF_MAX_BACKLOG_BYTES,
+            max_backlog_total=settings.DASF_MAX_BACKLOG_TOTAL,
+            heartbeat_ttl=settings.DASF_BROKER_HEARTBEAT_TTL,
         )
         self.inflight: InFlightStore = LocalInFlight()
         #: answers for broker processes that died (scale-out only)
