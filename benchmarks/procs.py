@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -56,9 +57,10 @@ class ChildProcess:
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            if line.startswith(RESULT_MARK):
-                self._answers.put(json.loads(line[len(RESULT_MARK) :]))
+        with self.proc.stdout:  # closed at EOF: nobody else reads it
+            for line in self.proc.stdout:
+                if line.startswith(RESULT_MARK):
+                    self._answers.put(json.loads(line[len(RESULT_MARK) :]))
         self._answers.put(None)  # EOF: the child is gone
 
     def send(self, command: dict[str, Any]) -> None:
@@ -108,6 +110,9 @@ class ChildProcess:
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
                     self.proc.wait(timeout=timeout)
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            with contextlib.suppress(OSError):  # the child is gone: nothing to flush to
+                self.proc.stdin.close()
         if not self._log.closed:
             self._log.close()
         if os.environ.get("DASF_BENCH_KEEP_LOGS") != "1":

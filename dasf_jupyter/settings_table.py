@@ -96,7 +96,7 @@ def setting(
 ) -> T:
     """A dataclass field declared as a setting (its name is the field's)."""
     row = Setting("", env, parse, default, help, flag, metavar, shown_default, internal)
-    return field(default=default, metadata={_KEY: row})  # type: ignore[no-any-return]
+    return field(default=default, metadata={_KEY: row})
 
 
 def table(settings_class: type) -> tuple[Setting, ...]:

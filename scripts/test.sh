@@ -6,4 +6,5 @@ bash scripts/setup-system.sh
 bash scripts/setup.sh test
 .venv/bin/ruff check .
 .venv/bin/ruff format --check dasf_jupyter tests benchmarks scripts
+.venv/bin/mypy  # dasf_jupyter/, as configured in pyproject.toml
 .venv/bin/python -m pytest -p no:cacheprovider "$@"

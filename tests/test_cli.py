@@ -6,13 +6,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from dasf_jupyter.client import connect
 from tests.client.conftest import SAMPLE_MODULE, fresh_topic, serve_sample
+from tests.waiting import eventually
 
 _SCRIPT = Path(sys.executable).with_name("dasf")
 DASF = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "dasf_jupyter.cli"]
@@ -114,38 +114,40 @@ def test_the_token_comes_from_dasf_token(served):
 
 def test_serve_serves_a_file_until_stopped(broker_url):
     topic = fresh_topic("clis")
-    proc = subprocess.Popen(
+    with subprocess.Popen(  # the context closes the stderr pipe
         [*DASF, "serve", SAMPLE_MODULE, "--topic", topic, "--url", broker_url, "--workers", "2"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-    )
-    try:
-        with connect(broker_url, timeout=30) as conn:
-            remote = _module_when_up(conn, topic, proc)
-            assert remote.add(20, 22) == 42
-    finally:
-        proc.terminate()
+    ) as proc:
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+            with connect(broker_url, timeout=30) as conn:
+                remote = _module_when_up(conn, topic, proc)
+                assert remote.add(20, 22) == 42
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
 
 
 def _module_when_up(conn, topic, proc, patience: float = 60.0):
     from dasf_jupyter.errors import ModuleNotServed
 
-    deadline = time.monotonic() + patience
-    while True:
+    def module():
         if proc.poll() is not None:
             pytest.fail(f"dasf serve exited with {proc.returncode}: {proc.stderr.read()}")
-        try:
-            return conn.module(topic, timeout=5)
-        except ModuleNotServed:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
+        return conn.module(topic, timeout=5)
+
+    return eventually(
+        module,
+        timeout=patience,
+        interval=0.5,
+        retry_on=(ModuleNotServed,),
+        message=f"`dasf serve` to serve {topic!r}",
+    )
 
 
 def test_modules_lists_served_topics(served):

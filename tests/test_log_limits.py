@@ -17,7 +17,7 @@ def test_first_warning_then_a_summary_with_the_count(caplog):
         warnings.flush()  # too early: nothing more yet
         assert [r.getMessage() for r in caplog.records] == ["bad thing 0", "other thing"]
         assert warnings.suppressed("bad things") == 99
-        time.sleep(0.25)
+        time.sleep(0.25)  # the time under test: past the 0.2 s interval
         warnings.flush()
     last = caplog.records[-1].getMessage()
     assert len(caplog.records) == 3
@@ -30,7 +30,7 @@ def test_the_next_warning_after_the_interval_carries_the_count(caplog):
     with caplog.at_level(logging.WARNING, "test.limits"):
         for _ in range(5):
             warnings.warn("x", "x happened")
-        time.sleep(0.15)
+        time.sleep(0.15)  # the time under test: past the 0.1 s interval
         warnings.warn("x", "x happened")
     assert caplog.records[-1].getMessage() == "x happened (and 4 more x suppressed)"
 

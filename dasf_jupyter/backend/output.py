@@ -133,10 +133,10 @@ class _Installation:
             # (re)install on every call: pytest or Jupyter may have replaced the streams since
             if sys.stdout is not self.stdout:
                 self.stdout = _RoutedStream(sys.stdout, "stdout", "INFO")
-                sys.stdout = self.stdout  # type: ignore[assignment]
+                sys.stdout = self.stdout
             if sys.stderr is not self.stderr:
                 self.stderr = _RoutedStream(sys.stderr, "stderr", "ERROR")
-                sys.stderr = self.stderr  # type: ignore[assignment]
+                sys.stderr = self.stderr
 
     def release(self) -> None:
         with self.lock:

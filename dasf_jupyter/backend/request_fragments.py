@@ -62,7 +62,7 @@ def _whole(last: Envelope, payload: str | bytes | bytearray | memoryview) -> Env
     }
     if isinstance(payload, str):
         return Envelope(payload, props, last.context, last.message_id)
-    return Envelope("", props, last.context, last.message_id, data=payload)  # type: ignore[arg-type]
+    return Envelope("", props, last.context, last.message_id, data=payload)
 
 
 def _response_topic_of(key: Hashable) -> Hashable:

@@ -15,7 +15,8 @@ from typing import Any
 from ..codecs.attachments import Attachments, collecting
 from ..errors import DasfError, ProtocolError
 from ..protocol import Envelope, MessageType, Prop, Status
-from ..protocol.body import BINARY_BODY, Buffer, decode_payload_value, encode_body_parts
+from ..protocol.body import BINARY_BODY, decode_payload_value, encode_body_parts
+from ..protocol.buffers import Buffer
 from ..protocol.fragments import fragment_envelope
 from ..security import RequestSecurity, SecurityError, SecurityPolicy, SignatureMissing
 from ..security.caller import Caller
@@ -110,7 +111,7 @@ class Runner:
             send = sealing(send, sec)
         return self._validate(job, send, sec, self._arguments(job, sec, payload))
 
-    def _open(self, job: Job) -> tuple[str | bytes | memoryview, RequestSecurity | None]:
+    def _open(self, job: Job) -> tuple[str | Buffer, RequestSecurity | None]:
         """The plain request payload and its security context (opened and verified)."""
         policy, props = self.security, job.request.properties
         if policy is None or not concerns(policy, props):

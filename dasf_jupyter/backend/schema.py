@@ -289,6 +289,5 @@ def _validate(model: Any, data: dict, where: str) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise RequestValidationError(
-            _readable(exc, where), exc.errors(include_url=False)
-        ) from None
+        errors: list[dict[str, Any]] = [dict(e) for e in exc.errors(include_url=False)]
+        raise RequestValidationError(_readable(exc, where), errors) from None

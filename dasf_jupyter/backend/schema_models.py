@@ -162,7 +162,7 @@ def build_class(
     config = config_of(cls, config)
     model_name = snake_to_camel("Class", name)
     doc = parse_doc(cls)
-    init = cls.__init__
+    init = cls.__init__  # type: ignore[misc]  # the class's own, read, never called here
     init_doc = parse_doc(init) if init is not object.__init__ else parse_doc("")
     if init is object.__init__:
         sig = SignatureFields({}, [])

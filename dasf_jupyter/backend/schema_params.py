@@ -62,7 +62,7 @@ def snake_to_camel(*words: str) -> str:
 def discriminator_field(key: str, name: str) -> tuple[Any, Any]:
     """The ``func_name``/``class_name`` constant that selects a member."""
     return (
-        Literal[name],  # type: ignore[valid-type]
+        Literal[name],
         Field(description=f"The name of the function. Must be {name!r}"),
     )
 

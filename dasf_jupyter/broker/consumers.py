@@ -121,7 +121,9 @@ class _BrokerSocket(AsyncWebsocketConsumer):
 
     async def authenticated_access(self) -> TopicAccess | None:
         try:
-            key = find_token_key(self.scope.get("headers") or (), self.scope.get("query_string"))
+            key = find_token_key(
+                self.scope.get("headers") or (), self.scope.get("query_string", b"")
+            )
             user = await database_sync_to_async(authenticate_key)(key)
         except AuthRefused as exc:
             await self.reject(401, exc.reason)
@@ -233,6 +235,7 @@ class StatusPingSocket(_BrokerSocket):
             await self.send(text_data=frames.ack_text(str(exc), None, frames.context_of(text), 0))
             return
         runtime = await get_runtime()
+        assert self.access is not None  # messages come only once connect() accepted
         try:
             refusal = await runtime.liveness.record_reply(
                 self.access.user, frames.properties_of(frame)
@@ -279,7 +282,7 @@ class SubscriberSocket(_BrokerSocket):
         self.receiver.on_overflow = self._overflowed
         await runtime.census.attached(topic, self.subscription)
         await self.accept()
-        self.pump = asyncio.create_task(self._pump())
+        self.pump = asyncio.create_task(self._pump(self.receiver))
         await runtime.liveness.consumer_connected(topic, id(self), self._send_text)
         await self.watch_access(access, "consume", topic)
 
@@ -306,9 +309,8 @@ class SubscriberSocket(_BrokerSocket):
         # the close frame queues behind unread data; it is sent when (if) the peer reads
         asyncio.get_running_loop().create_task(self._close_quietly(code, reason))
 
-    async def _pump(self) -> None:
+    async def _pump(self, receiver: Receiver) -> None:
         """Move messages from the subscription queue to this socket until it closes."""
-        receiver = self.receiver
         while not self.closing:
             try:
                 text = await receiver.get()

@@ -154,7 +154,10 @@ def delivery_text_of(
 
 
 def binary_delivery_of(
-    data: bytes, message_id: str, publish_time: str, header: dict[str, Any] | None = None
+    data: bytes | memoryview,
+    message_id: str,
+    publish_time: str,
+    header: dict[str, Any] | None = None,
 ) -> bytes:
     """The binary publish ``data`` with ``messageId`` and ``publishTime`` in its header.
 

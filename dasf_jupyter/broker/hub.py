@@ -24,7 +24,7 @@ import time
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from .backlog import OVERFLOW_MARK, REDIS_TOOK_SCRIPT, BacklogBudget, BacklogFull, refusal
 from .inflight import affinity_key, expired, is_last_fragment, tag
@@ -358,7 +358,8 @@ def _pack(text: Message, topic: str = "") -> bytes | Message:
     route = getattr(text, "route", None)
     if route is None:
         return text
-    meta = {"r": list(route), "e": getattr(text, "expires", None), "f": text.fragment, "t": topic}
+    fragment = getattr(text, "fragment", None)
+    meta = {"r": list(route), "e": getattr(text, "expires", None), "f": fragment, "t": topic}
     head = _PACKED + json.dumps(meta, separators=(",", ":")).encode("utf-8") + b"\n"
     return head + (text if isinstance(text, bytes) else text.encode("utf-8"))
 
@@ -376,7 +377,7 @@ def _unpack_with_topic(data: bytes) -> tuple[str, Message]:
     meta = json.loads(data[1:end])
     fragment = tuple(meta["f"]) if meta.get("f") else None
     route = (str(meta["r"][0]), str(meta["r"][1]))
-    text = tag(_from_redis(data[end + 1 :]), route, meta.get("e"), fragment)  # type: ignore[arg-type]
+    text = tag(_from_redis(data[end + 1 :]), route, meta.get("e"), fragment)
     return str(meta.get("t") or ""), text
 
 
@@ -405,7 +406,7 @@ class _RedisReceiver:
         )
         if item is None:
             return None
-        data = item[1]
+        data = cast(bytes, item[1])  # the client does not decode responses
         if data[:1] == OVERFLOW_MARK:  # the queue was cut off: close with the reason
             if self.on_overflow is not None:
                 self.on_overflow(data[1:].decode("utf-8", "replace"))
@@ -560,7 +561,9 @@ class RedisHub:
 
     async def subscriptions(self, topic: str) -> list[str]:
         now = time.time()
-        members = await self._redis.zrangebyscore(self._registry_key(topic), now, "+inf")
+        members = cast(
+            "list[bytes]", await self._redis.zrangebyscore(self._registry_key(topic), now, "+inf")
+        )
         fields = [m.decode("utf-8").split("\t") for m in members]
         processes = sorted({f[0] for f in fields})
         scores = await self._redis.zmscore(self._brokers_key, processes) if processes else []
@@ -615,7 +618,9 @@ class RedisHub:
 
     async def dead_processes(self) -> list[str]:
         """Broker processes whose heartbeat lapsed and that nobody cleaned up after yet."""
-        dead = await self._redis.zrangebyscore(self._brokers_key, "-inf", time.time())
+        dead = cast(
+            "list[bytes]", await self._redis.zrangebyscore(self._brokers_key, "-inf", time.time())
+        )
         return [d.decode("ascii") for d in dead if d.decode("ascii") != self.process]
 
     async def sweep_dead(self, process: str) -> list[tuple[str, Message]] | None:

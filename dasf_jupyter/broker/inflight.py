@@ -187,11 +187,13 @@ class InFlightRequests:
         """A final response for ``route`` was published."""
         consumer = self._owner.pop(route, None)
         if consumer is not None:
-            self._by_consumer.get(consumer, {}).pop(route, None)
+            routes = self._by_consumer.get(consumer)
+            if routes is not None:
+                routes.pop(route, None)
 
     def take(self, consumer: int) -> list[tuple[str, Route]]:
         """Forget ``consumer``; return its unanswered ``(topic, route)`` pairs."""
-        routes = self._by_consumer.pop(consumer, {})
+        routes = self._by_consumer.pop(consumer, OrderedDict())
         for route in routes:
             if self._owner.get(route) == consumer:
                 del self._owner[route]

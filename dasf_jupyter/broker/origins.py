@@ -38,7 +38,7 @@ def default_allowed_hosts(listen_host: str) -> list[str]:
         name = socket.gethostname()
         hosts += [name, socket.getfqdn()]
         with contextlib.suppress(OSError):
-            hosts += [info[4][0] for info in socket.getaddrinfo(name, None)]
+            hosts += [str(info[4][0]) for info in socket.getaddrinfo(name, None)]
     else:
         hosts.append(f"[{listen_host}]" if ":" in listen_host else listen_host)
     return list(dict.fromkeys(h.lower() for h in hosts if h))

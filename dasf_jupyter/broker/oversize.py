@@ -57,7 +57,7 @@ class DrainingWebSocketProtocol(WebSocketsSansIOProtocol):
         if self._drained > DRAIN_LIMITS * (self.config.ws_max_size or 0):
             self._stop_draining()
 
-    def eof_received(self) -> bool | None:
+    def eof_received(self) -> bool | None:  # type: ignore[override]  # asyncio's signature
         if self._draining:
             self._stop_draining()  # the sender finished: close our side now
         return super().eof_received()

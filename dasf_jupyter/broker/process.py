@@ -77,6 +77,13 @@ class BrokerProcess:
     def http_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def pid(self) -> int:
+        """The broker's process id (once started)."""
+        if self.process is None:
+            raise RuntimeError("the broker process is not started")
+        return self.process.pid
+
     def environment(self) -> dict[str, str]:
         """The environment of the broker and of :meth:`manage` commands."""
         env = dict(os.environ)

@@ -133,6 +133,6 @@ class UnservedHold(PeriodicWork):
         response_topic = response_topic_of(frame)
         if response_topic is None:
             return
-        text = unserved_error_text(frame, topic, self.timeout, message)
+        text = unserved_error_text(frame, topic, self.timeout, message or "")
         if not await self._hub.publish(response_topic, text):
             log.info("nobody consumes %s; unserved error for %s dropped", response_topic, topic)

@@ -16,7 +16,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from ..protocol.body import NONCE_SIZE, Buffer, placeholder
+from ..protocol.body import NONCE_SIZE, placeholder
+from ..protocol.buffers import Buffer as Buffer  # noqa: PLC0414 - re-exported for the codecs
 from ..protocol.envelope import strict_b64decode
 from .registry import CodecError
 

@@ -38,7 +38,7 @@ def encode_ndarray(arr: np.ndarray, element_encoder: Any = None) -> dict[str, An
     if kind in _RAW_KINDS:
         little = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
         # a byte view of the C-ordered data: no copy when the array is contiguous already
-        raw = memoryview(np.ascontiguousarray(little).reshape(-1).view(np.uint8))
+        raw = np.ascontiguousarray(little).reshape(-1).view(np.uint8).data
         return {"dtype": little.dtype.str, "shape": list(arr.shape), "data": wire_bytes(raw)}
     if kind == "O":
         encode = element_encoder or _default_element_encoder()

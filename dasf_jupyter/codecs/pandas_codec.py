@@ -92,7 +92,7 @@ def _plain_items(values: Any) -> list[Any]:
     if mask.any():
         arr = arr.copy()
         arr[mask] = None
-    items = arr.tolist()
+    items: list[Any] = arr.tolist()
     if all(type(v) in _PLAIN for v in items):
         return items
     from .values import encode_value

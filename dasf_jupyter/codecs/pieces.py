@@ -57,7 +57,7 @@ class PiecesWriter(io.RawIOBase):
         self._pos += count
         return count
 
-    def _append(self, data: bytes | memoryview) -> None:
+    def _append(self, data: bytes | bytearray | memoryview) -> None:
         if isinstance(data, bytes) and len(data) >= KEEP_BY_REFERENCE:
             self._starts.append(self._size)
             self._pieces.append(data)

@@ -32,7 +32,8 @@ def pydantic_type_for(annotation: Any) -> Any:
     args = typing.get_args(annotation)
     if origin is Annotated:
         inner = pydantic_type_for(args[0])
-        return annotation if inner is args[0] else Annotated[(inner, *annotation.__metadata__)]
+        metadata = (inner, *annotation.__metadata__)
+        return annotation if inner is args[0] else Annotated[metadata]
     ndarray_codec = _codec_for_annotation(origin) if isinstance(origin, type) else None
     if ndarray_codec is not None:  # e.g. numpy.typing.NDArray[np.float64]
         return _annotated(ndarray_codec, origin, _ndarray_dtype(args))

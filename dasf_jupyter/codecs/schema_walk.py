@@ -19,7 +19,9 @@ from .values import encode_value
 _MAX_DEPTH = 64  # recursive schemas ($ref cycles) meet finite data; this only stops runaways
 
 
-def decode_by_schema(value: Any, schema: dict, defs: dict | None = None) -> Any:
+def decode_by_schema(
+    value: Any, schema: dict[str, Any], defs: dict[str, Any] | None = None
+) -> Any:
     """JSON value → Python value, decoding fields marked with ``x-dasf-codec``.
 
     Unknown codecs leave the value unchanged; ``defs`` defaults to the schema's ``$defs``.
@@ -28,13 +30,15 @@ def decode_by_schema(value: Any, schema: dict, defs: dict | None = None) -> Any:
     return _decode(value, schema, defs, 0)
 
 
-def encode_by_schema(value: Any, schema: dict, defs: dict | None = None) -> Any:
+def encode_by_schema(
+    value: Any, schema: dict[str, Any], defs: dict[str, Any] | None = None
+) -> Any:
     """Python value → JSON-able value for a field with this schema."""
     defs = defs if defs is not None else schema.get("$defs", {})
     return _encode(value, schema, defs, 0)
 
 
-def _resolve(schema: Any, defs: dict) -> dict:
+def _resolve(schema: Any, defs: dict[str, Any]) -> dict[str, Any]:
     """Follow ``$ref`` (and single-entry ``allOf``) until a concrete schema appears."""
     for _ in range(_MAX_DEPTH):
         if not isinstance(schema, dict):
@@ -54,14 +58,15 @@ def _resolve(schema: Any, defs: dict) -> dict:
     return {}
 
 
-def _variants(schema: dict) -> list[Any] | None:
+def _variants(schema: dict[str, Any]) -> list[Any] | None:
     for key in ("anyOf", "oneOf"):
-        if isinstance(schema.get(key), list):
-            return schema[key]
+        variants = schema.get(key)
+        if isinstance(variants, list):
+            return variants
     return None
 
 
-def _decode(value: Any, schema: Any, defs: dict, depth: int) -> Any:
+def _decode(value: Any, schema: Any, defs: dict[str, Any], depth: int) -> Any:
     schema = _resolve(schema, defs)
     if depth > _MAX_DEPTH or not schema:
         return value
@@ -90,7 +95,7 @@ def _apply_decode(codec: Codec, value: Any) -> Any:
         raise CodecError(f"cannot decode {codec.name}: {type(exc).__name__}: {exc}") from None
 
 
-def _decode_variant(value: Any, variants: list[Any], defs: dict, depth: int) -> Any:
+def _decode_variant(value: Any, variants: list[Any], defs: dict[str, Any], depth: int) -> Any:
     if value is None:
         return None
     for variant in variants:
@@ -104,7 +109,9 @@ def _decode_variant(value: Any, variants: list[Any], defs: dict, depth: int) -> 
     return value
 
 
-def _decode_array(value: list, schema: dict, defs: dict, depth: int) -> Any:
+def _decode_array(
+    value: list[Any], schema: dict[str, Any], defs: dict[str, Any], depth: int
+) -> Any:
     prefix = schema.get("prefixItems")
     if isinstance(prefix, list):  # tuples
         rest = schema.get("items", {})
@@ -118,7 +125,13 @@ def _decode_array(value: list, schema: dict, defs: dict, depth: int) -> Any:
     return [_decode(v, items, defs, depth + 1) for v in value]
 
 
-def _map_object(value: dict, schema: dict, defs: dict, depth: int, walk: Callable) -> Any:
+def _map_object(
+    value: dict[str, Any],
+    schema: dict[str, Any],
+    defs: dict[str, Any],
+    depth: int,
+    walk: Callable[..., Any],
+) -> Any:
     props = schema.get("properties") or {}
     extra = schema.get("additionalProperties")
     extra = extra if isinstance(extra, dict) else None
@@ -153,7 +166,7 @@ _JSON_TYPES: dict[str, Callable[[Any], bool]] = {
 }
 
 
-def _json_fits(value: Any, schema: dict) -> bool:
+def _json_fits(value: Any, schema: dict[str, Any]) -> bool:
     """Shallow check: does the JSON value have the schema's type/const/enum?"""
     if "const" in schema and schema["const"] != value:
         return False
@@ -166,7 +179,7 @@ def _json_fits(value: Any, schema: dict) -> bool:
     return any(_JSON_TYPES.get(t, lambda v: True)(value) for t in types)
 
 
-def _encode(value: Any, schema: Any, defs: dict, depth: int) -> Any:
+def _encode(value: Any, schema: Any, defs: dict[str, Any], depth: int) -> Any:
     schema = _resolve(schema, defs)
     if depth > _MAX_DEPTH or not schema or value is None:
         return encode_value(value)
@@ -187,11 +200,11 @@ def _encode(value: Any, schema: Any, defs: dict, depth: int) -> Any:
     return encode_value(value)
 
 
-def _encode_or_plain(value: Any, schema: Any, defs: dict, depth: int) -> Any:
+def _encode_or_plain(value: Any, schema: Any, defs: dict[str, Any], depth: int) -> Any:
     return _encode(value, schema, defs, depth) if schema else encode_value(value)
 
 
-def _encode_variant(value: Any, variants: list[Any], defs: dict, depth: int) -> Any:
+def _encode_variant(value: Any, variants: list[Any], defs: dict[str, Any], depth: int) -> Any:
     own = codec_for_value(value)
     resolved = [_resolve(v, defs) for v in variants]
     if own is not None:  # prefer the variant that names this value's codec

@@ -48,6 +48,8 @@ class _ViewReader(io.RawIOBase):
     copied (one copy less of the whole value than ``BytesIO``).
     """
 
+    mode = "rb"  # as a binary file opened for reading (xarray's ReadBuffer protocol)
+
     def __init__(self, data: Buffer) -> None:
         super().__init__()
         self._view = memoryview(data).cast("B")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import html
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..client import Connection, ModuleInfo, RemoteClass, RemoteFunction, RemoteModule
@@ -44,7 +44,7 @@ def _md_cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _md_table(header: list[str], rows: Iterable[list[Any]]) -> str:
+def _md_table(header: list[str], rows: Iterable[Sequence[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)

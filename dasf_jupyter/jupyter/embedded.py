@@ -11,10 +11,14 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import jupyter_settings
 from .reaper import start_reaper, stop_reaper
 from .server_origin import kernel_server_origins
+
+if TYPE_CHECKING:  # imported when a broker starts: importing the kernel extension stays fast
+    from ..broker.process import BrokerProcess
 
 #: path of the jupyter-server extension's endpoint that names the broker to use
 SERVER_CONFIG_PATH = "/dasf/config"
@@ -85,7 +89,7 @@ class EmbeddedBroker:
     def __init__(self, base_dir: Path | None = None, start_timeout: float = 60.0) -> None:
         self.base_dir = base_dir or embedded_base_dir()
         self.start_timeout = start_timeout
-        self._process = None
+        self._process: BrokerProcess | None = None
         self._watchdog: subprocess.Popen | None = None
         self._lock = threading.Lock()
 
@@ -100,11 +104,13 @@ class EmbeddedBroker:
 
     @property
     def url(self) -> str | None:
-        return self._process.url if self.running else None
+        process = self._process
+        return process.url if process is not None and self.running else None
 
     @property
     def pid(self) -> int | None:
-        return self._process.process.pid if self.running else None
+        process = self._process
+        return process.pid if process is not None and self.running else None
 
     @property
     def data_dir(self) -> Path:
@@ -116,8 +122,9 @@ class EmbeddedBroker:
         from ..broker.process import BrokerProcess
 
         with self._lock:
-            if self.running:
-                return self._process.url
+            current = self._process
+            if current is not None and self.running:
+                return current.url
             self.stop_locked()
             origins = ",".join(kernel_server_origins())  # pages of this Jupyter server
             process = BrokerProcess(
@@ -127,7 +134,7 @@ class EmbeddedBroker:
             )
             process.start()
             self._process = process
-            self._watchdog = start_reaper(process.process.pid)
+            self._watchdog = start_reaper(process.pid)
             return process.url
 
     def stop(self) -> None:

@@ -22,7 +22,7 @@ def request_runner(module: RemoteModule, timeout: float | None = None) -> Any:
             method_args = dict(args.pop("function"))
             method = getattr(cls(**args), method_args.pop("func_name"))
             return method.options(timeout=timeout, on_progress=sink.update)(**method_args)
-        function = module[args.pop("func_name")]
+        function: Any = module[args.pop("func_name")]  # a function's name: a RemoteFunction
         return function.options(timeout=timeout, on_progress=sink.update)(**args)
 
     return run

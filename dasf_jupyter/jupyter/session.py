@@ -196,7 +196,8 @@ class DasfSession:
         with self._lock:
             self.stop(topic)
             self.stopped.discard(topic)
-            handle = backend.serve_in_background(connection.url, self.location.token)
+            token = self.location.token if self.location is not None else None
+            handle = backend.serve_in_background(connection.url, token)
             fingerprint = backend.security.info().fingerprint
             served = self.served[topic] = ServedCell(cell, handle, fingerprint)
         return served

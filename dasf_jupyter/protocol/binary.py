@@ -19,6 +19,7 @@ import struct
 from typing import Any
 
 from ..errors import ProtocolError
+from .buffers import Buffer
 
 #: handshake header: the broker accepts binary publishes / a consumer wants binary deliveries
 BINARY_FRAMES_HEADER = "x-dasf-binary-frames"
@@ -30,12 +31,12 @@ MAX_HEADER = 1 << 24
 _LENGTH = struct.Struct(">I")
 
 
-def is_binary_frame(data: bytes | bytearray | memoryview | str) -> bool:
+def is_binary_frame(data: Buffer | str) -> bool:
     """True for a binary frame; text (JSON) frames start with ``{`` or whitespace."""
     return not isinstance(data, str) and len(data) >= 4 and data[0] == 0
 
 
-def encode_binary_frame(header: dict[str, Any], payload: bytes | memoryview = b"") -> bytes:
+def encode_binary_frame(header: dict[str, Any], payload: Buffer = b"") -> bytes:
     """The bytes of a binary frame (``header`` must not contain ``payload``)."""
     head = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     if len(head) >= MAX_HEADER:
@@ -43,17 +44,17 @@ def encode_binary_frame(header: dict[str, Any], payload: bytes | memoryview = b"
     return b"".join((_LENGTH.pack(len(head)), head, payload))
 
 
-def header_end(data: bytes | memoryview) -> int:
+def header_end(data: Buffer) -> int:
     """Offset of the payload in a binary frame; raise :class:`ProtocolError` if malformed."""
     if len(data) < 4:
         raise ProtocolError("binary frame shorter than its 4-byte header length")
-    (length,) = _LENGTH.unpack_from(data, 0)
+    length: int = _LENGTH.unpack_from(data, 0)[0]
     if length >= MAX_HEADER or 4 + length > len(data):
         raise ProtocolError(f"binary frame header length {length} exceeds the frame")
     return 4 + length
 
 
-def decode_binary_frame(data: bytes | memoryview) -> tuple[dict[str, Any], memoryview]:
+def decode_binary_frame(data: Buffer) -> tuple[dict[str, Any], memoryview]:
     """``(header, payload)`` of a binary frame; the payload is a view, not a copy."""
     end = header_end(data)
     view = memoryview(data)
@@ -70,14 +71,14 @@ def decode_binary_frame(data: bytes | memoryview) -> tuple[dict[str, Any], memor
     return header, view[end:]
 
 
-def with_header_fields(data: bytes | memoryview, fields: dict[str, Any]) -> bytes:
+def with_header_fields(data: Buffer, fields: dict[str, Any]) -> bytes:
     """A copy of a binary frame with ``fields`` set in its header (payload unchanged)."""
     header, payload = decode_binary_frame(data)
     header.update(fields)
     return encode_binary_frame(header, payload)
 
 
-def binary_to_text(data: bytes | memoryview) -> str:
+def binary_to_text(data: Buffer) -> str:
     """The equivalent text frame: the header object with ``payload`` = base64 of the bytes."""
     header, payload = decode_binary_frame(data)
     encoded = base64.b64encode(payload).decode("ascii")

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import ProtocolError
+from .buffers import Buffer
 from .envelope import decode_json_bytes, decode_json_payload, raw_payload
 
 #: value of the ``dasf_body`` / ``dasf_accept`` properties for this format
@@ -27,8 +28,6 @@ MAX_ATTACHMENTS = 100_000
 _COUNT = struct.Struct(">I")
 _SIZE = struct.Struct(">Q")
 _FIXED = len(MAGIC) + NONCE_SIZE + _COUNT.size + _SIZE.size
-
-Buffer = bytes | bytearray | memoryview
 
 
 def placeholder_prefix(nonce: bytes) -> str:

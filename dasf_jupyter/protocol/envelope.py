@@ -21,10 +21,9 @@ from typing import Any
 
 from ..errors import ProtocolError
 from .binary import encode_binary_frame
+from .buffers import Buffer
 from .messages import MessageType, Prop
 from .wire import parse_frame
-
-_STRICT_A2B = sys.version_info >= (3, 11)
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ class Envelope:
     context: Any = None
     message_id: str | None = None
     publish_time: str | None = None
-    data: bytes | memoryview | None = None
+    data: Buffer | None = None
 
     @property
     def message_type(self) -> str | None:
@@ -60,11 +59,11 @@ class Envelope:
         value = self.properties.get(Prop.RESPONSE_TOPIC)
         return value if isinstance(value, str) and value else None
 
-    def payload_bytes(self) -> bytes | memoryview:
+    def payload_bytes(self) -> Buffer:
         """The decoded payload (raises :class:`ProtocolError` on invalid base64)."""
         return self.data if self.data is not None else b64decode(self.payload)
 
-    def wire_payload(self) -> str | bytes | memoryview:
+    def wire_payload(self) -> str | Buffer:
         """The payload as it arrived: raw bytes of a binary frame, else the base64 text."""
         return self.data if self.data is not None else self.payload
 
@@ -93,13 +92,13 @@ class PublishAck:
         return self.result == "ok"
 
 
-def b64encode(data: bytes) -> str:
+def b64encode(data: Buffer) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
 def strict_b64decode(text: str) -> bytes:
     """Decode base64 text, refusing stray characters (raises ``binascii.Error``/ValueError)."""
-    if _STRICT_A2B:  # Python ≥ 3.11: validates while decoding, no separate regex pass
+    if sys.version_info >= (3, 11):  # validates while decoding, no separate regex pass
         return binascii.a2b_base64(text, strict_mode=True)
     return base64.b64decode(text, validate=True)
 
@@ -117,12 +116,12 @@ def encode_json_payload(value: Any) -> str:
     return b64encode(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-def raw_payload(payload: str | bytes | memoryview) -> bytes | memoryview:
+def raw_payload(payload: str | Buffer) -> Buffer:
     """Payload bytes: base64 text is decoded, raw bytes (binary frames) pass through."""
     return b64decode(payload) if isinstance(payload, str) else payload
 
 
-def decode_json_payload(payload: str | bytes | memoryview) -> Any:
+def decode_json_payload(payload: str | Buffer) -> Any:
     """Reverse of :func:`encode_json_payload` with clear errors for each failure.
 
     Raw bytes (the payload of a binary frame) are read as the UTF-8 JSON directly.
@@ -130,7 +129,7 @@ def decode_json_payload(payload: str | bytes | memoryview) -> Any:
     return decode_json_bytes(raw_payload(payload))
 
 
-def decode_json_bytes(raw: bytes | memoryview) -> Any:
+def decode_json_bytes(raw: Buffer) -> Any:
     """UTF-8 JSON bytes → value, with :class:`ProtocolError` for each kind of failure."""
     try:
         text = str(raw, "utf-8")
@@ -150,7 +149,7 @@ def encode_text_payload(text: str) -> str:
     return b64encode(text.encode("utf-8"))
 
 
-def decode_text_payload(payload: str | bytes | memoryview) -> str:
+def decode_text_payload(payload: str | Buffer) -> str:
     """Decode a text payload (error messages); undecodable bytes are replaced, not fatal."""
     return str(raw_payload(payload), "utf-8", errors="replace")
 

@@ -11,15 +11,16 @@ import logging
 import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ..errors import PayloadTooLarge, ProtocolError
 from ..log_limits import LimitedWarnings
+from .buffers import Buffer
 from .envelope import Envelope, b64decode
 from .messages import Prop
 
 #: a fragment: base64 text, or raw bytes of a binary frame (docs/binary-frames.md)
 Chunk = str | bytes | bytearray | memoryview
-Buffer = bytes | bytearray | memoryview
 
 #: the reference's default fragment size (characters of base64 text)
 DEFAULT_FRAGMENT_SIZE = 512_000
@@ -48,7 +49,7 @@ def raw_fragment_size(fragment_size: int) -> int:
     return max(3, fragment_size // 4 * 3)
 
 
-def split_data(data: bytes | memoryview, fragment_size: int) -> list[memoryview]:
+def split_data(data: Buffer, fragment_size: int) -> list[memoryview]:
     """Cut raw payload bytes into views of :func:`raw_fragment_size` bytes (no copies)."""
     view = memoryview(data).cast("B")
     step = raw_fragment_size(fragment_size)
@@ -114,7 +115,7 @@ def fragment_envelope(
         chunks = split_payload(envelope.payload, fragment_size)
     elif sum(memoryview(p).nbytes for p in parts) <= fragment_size:
         whole = parts[0] if len(parts) == 1 else b"".join(parts)
-        return [replace(envelope, payload="", data=whole)]  # type: ignore[arg-type]
+        return [replace(envelope, payload="", data=whole)]
     else:
         chunks = split_parts(parts, fragment_size)
     total = len(chunks)
@@ -123,7 +124,7 @@ def fragment_envelope(
             envelope,
             payload=chunk if isinstance(chunk, str) else "",
             properties={**envelope.properties, Prop.FRAGMENT: i, Prop.NUM_FRAGMENTS: total},
-            data=None if isinstance(chunk, str) else chunk,  # type: ignore[arg-type]
+            data=None if isinstance(chunk, str) else chunk,
         )
         for i, chunk in enumerate(chunks)
     ]
@@ -134,7 +135,7 @@ def _unencoded_size(text: str) -> int:
     return len(text) // 4 * 3 - text[-2:].count("=")
 
 
-def fragment_index(properties: dict) -> tuple[int, int] | None:
+def fragment_index(properties: dict[str, Any]) -> tuple[int, int] | None:
     """``(fragment, num_fragments)`` of a message, ``None`` if it is not fragmented.
 
     Accepts ints and integer strings (Pulsar turns property values into strings).

@@ -17,7 +17,7 @@ text the broker sends back in its ack.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..errors import ProtocolError
 from .binary import decode_binary_frame
@@ -25,7 +25,7 @@ from .binary import decode_binary_frame
 PREFIX = "invalid message: "
 
 
-def looks_binary(data: str | bytes | memoryview) -> bool:
+def looks_binary(data: str | bytes | memoryview) -> TypeGuard[bytes | memoryview]:
     """True for a message meant as a binary frame (bytes starting with 0x00).
 
     Frames too short to be valid count, so they are refused as binary frames, not as JSON.

@@ -16,12 +16,15 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .allowlist import AllowList
 from .caller import Caller
 from .errors import BadSignature, ReplayedNonce, SignatureMissing, StaleTimestamp
 from .keys import IdentityKey, decode_public_key, fingerprint, verify_ed25519
+
+if TYPE_CHECKING:  # replay.py builds on this module
+    from .replay import ReplayStore
 
 
 class SigProp:
@@ -158,7 +161,7 @@ def verify_request(
     *,
     now: float | None = None,
     window: float = DEFAULT_WINDOW,
-    replay_cache: ReplayCache | None = None,
+    replay_cache: ReplayStore | None = None,
     function: str | None = None,
 ) -> Caller:
     """Check signature, freshness, allow list (and ``function``), then record the nonce.

@@ -6,6 +6,7 @@ import inspect
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
+from typing import Any
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
@@ -14,7 +15,9 @@ from ..errors import BrokerRefused, ConnectionLost, PayloadTooLarge
 from .base import DEFAULT_MAX_MESSAGE, Frame, HttpAnswer, SocketRequest, Transport
 
 # websockets ≥ 17 warns unless a directly returned connection is requested explicitly
-_LEGACY = {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
+_LEGACY: dict[str, Any] = (
+    {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
+)
 
 #: close code of a websocket message over the peer's size limit (RFC 6455)
 MESSAGE_TOO_BIG = 1009
@@ -102,7 +105,8 @@ class WebsocketTransport(Transport):
             with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
                 return HttpAnswer(answer.status, answer.read())
         except urllib.error.HTTPError as exc:
-            return HttpAnswer(exc.code, exc.read() or b"")
+            with exc:  # it holds the response's socket
+                return HttpAnswer(exc.code, exc.read() or b"")
         except (urllib.error.URLError, OSError) as exc:
             raise ConnectionLost(f"cannot reach {url}: {exc}") from None
 

@@ -6,7 +6,6 @@ import io
 import logging
 import sys
 import threading
-import time
 
 from dasf_jupyter.backend import output
 from dasf_jupyter.backend.output import forward_output
@@ -46,11 +45,8 @@ def test_other_threads_are_not_captured(capsys):
 
 
 def test_streams_are_restored_afterwards():
-    # a module served by an earlier test may still run a call (its worker thread cannot be
-    # stopped) and so hold the routing; the streams come back once nobody forwards output
-    deadline = time.monotonic() + 40
-    while output._installation.users and time.monotonic() < deadline:
-        time.sleep(0.1)
+    # no earlier test may leave a call running that still holds the routing (tests/conftest.py
+    # fails a test that leaves its threads behind)
     assert output._installation.users == 0, "output routing is still held by someone"
     before = (sys.stdout, sys.stderr)
     with forward_output(lambda record: None):

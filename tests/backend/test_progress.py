@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import pytest
 from deprogressapi import BaseReport, ProgressReport
 
 from dasf_jupyter.backend.progress import ProgressReporter
+from tests.waiting import eventually
 
 
 class Recorder:
@@ -89,9 +89,7 @@ def test_a_deferred_update_is_flushed_after_the_interval():
     reporter = ProgressReporter("Wait", sink=sink, min_interval=0.05)
     reporter.update("first")  # sent at once
     reporter.update("second")  # deferred
-    deadline = time.monotonic() + 5
-    while len(sink.sent) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    eventually(lambda: len(sink.sent) >= 2, timeout=5, message="the deferred update")
     assert [r["step_message"] for r, _ in sink.sent] == ["first", "second"]
     reporter.finish("success")
 

@@ -7,7 +7,6 @@ about connections and the reference broker's probes over real websockets.
 from __future__ import annotations
 
 import threading
-import time
 import urllib.error
 import urllib.request
 
@@ -17,6 +16,7 @@ from dasf_jupyter.backend import BackendModule
 from dasf_jupyter.errors import ConnectionLost
 from tests.backend.test_serve import RawCaller, add, new_topic
 from tests.conftest import free_port
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -97,17 +97,16 @@ def test_broker_pings_are_answered_on_status_ping(ref_broker, ref_topic):
         finally:
             caller.close()
         urllib.request.urlopen(urllib.request.Request(ping_url, method="POST"), timeout=10)
-        deadline = time.monotonic() + 30
-        status = None
-        while time.monotonic() < deadline:
+
+        def connected() -> tuple[int, str] | None:
             try:
                 with urllib.request.urlopen(status_url, timeout=10) as response:
-                    status = (response.status, response.read().decode())
+                    return None if response.status != 200 else (200, response.read().decode())
             except urllib.error.HTTPError as exc:
-                status = (exc.code, exc.read().decode())
-            if status[0] == 200:
-                break
-            time.sleep(0.2)
+                with exc:
+                    return None
+
+        status = eventually(connected, timeout=30, interval=0.2, message="status 200 after a ping")
     assert status == (200, "Consumer connected")
 
 

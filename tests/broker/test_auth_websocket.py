@@ -163,7 +163,8 @@ def test_discovery_api_of_the_running_broker_filters_by_token(secure_broker):
     assert "mod_resp_carol" not in names(f"?token={keys['carol']}")
     with pytest.raises(urllib.error.HTTPError) as info:
         names("?token=wrong")
-    assert info.value.code == 401
+    with info.value:  # closes the response it holds
+        assert info.value.code == 401
 
 
 def test_anonymous_caller_of_a_public_topic_receives_the_response(secure_broker):

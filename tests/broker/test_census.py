@@ -7,7 +7,6 @@ both brokers.
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 import uuid
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from websockets.sync.client import connect
 from dasf_jupyter.broker.process import BrokerProcess
 from dasf_jupyter.client import connect as dasf_connect
 from tests.brokerfixtures import scaled_out_brokers
+from tests.waiting import eventually
 
 SPLIT_WARNING = "every request to it will run once per subscription"
 
@@ -44,10 +44,12 @@ def counts(broker: BrokerProcess, topic: str) -> tuple[int | None, int | None] |
 
 def wait_for(check: Callable[[], object], expected: object, timeout: float = 20.0) -> None:
     """Poll ``check()`` until it returns ``expected`` (fail with the last value after timeout)."""
-    deadline = time.monotonic() + timeout
-    while (value := check()) != expected:
-        assert time.monotonic() < deadline, f"still {value!r}, expected {expected!r}"
-        time.sleep(0.1)
+    eventually(
+        lambda: check() == expected,
+        timeout=timeout,
+        interval=0.1,
+        message=lambda: f"{expected!r}, still {check()!r}",
+    )
 
 
 def warnings_about(broker: BrokerProcess, topic: str) -> list[str]:

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from websockets.sync.client import connect
 
 from dasf_jupyter.broker.process import BrokerProcess
 from tests.conftest import free_port
+from tests.waiting import NeverHappened, eventually
 
 
 def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -105,16 +105,17 @@ def test_embedded_broker_shuts_down_when_its_parent_dies(tmp_path):
         "print(b.process.pid, flush=True)\n"
         "time.sleep(600)\n"
     )
-    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    with subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True
+    ) as parent:
+        try:
+            broker_pid = int(parent.stdout.readline())
+        finally:
+            parent.kill()  # dies without stopping its broker
+            parent.wait(10)
     try:
-        broker_pid = int(parent.stdout.readline())
-    finally:
-        parent.kill()  # dies without stopping its broker
-        parent.wait(10)
-    deadline = time.monotonic() + 30
-    while alive(broker_pid) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    if alive(broker_pid):
+        eventually(lambda: not alive(broker_pid), timeout=30, interval=0.2)
+    except NeverHappened:
         os.kill(broker_pid, signal.SIGKILL)
         pytest.fail("the orphaned broker kept running")
 

@@ -15,6 +15,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.brokerfixtures import publish_frame, recv_json, recv_messages
+from tests.waiting import eventually
 
 
 def unique_topic(prefix: str = "s") -> str:
@@ -150,10 +151,13 @@ def test_consumer_of_backend_topic_is_probed_and_replies_are_recorded(broker_url
         assert info["api_info"] == api_info
         assert info["last_ping"] is not None
     # the backend's socket closed: offline at once, what it announced is kept
-    deadline = time.monotonic() + 10
-    while (info := topic_json(broker_url, topic))["online"] and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert info["online"] is False and info["api_info"] == api_info
+
+    def offline() -> dict | None:
+        now = topic_json(broker_url, topic)
+        return now if now["online"] is False else None
+
+    info = eventually(offline, timeout=10, message="the topic to go offline")
+    assert info["api_info"] == api_info
 
 
 def topic_json(broker_url: str, topic: str) -> dict:
@@ -222,8 +226,10 @@ def test_stale_response_topics_are_collected_unless_someone_listens(start_broker
             )
             assert recv_json(producer)["result"] == "ok"
         # an "ok" ack means both response topics were registered (created) by the broker
-        deadline = time.monotonic() + 20
-        while response_topics(broker) != [f"{topic}_listening"] and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert response_topics(broker) == [f"{topic}_listening"]
+        eventually(
+            lambda: response_topics(broker) == [f"{topic}_listening"],
+            timeout=20,
+            interval=0.5,
+            message=lambda: f"only the listening response topic, not {response_topics(broker)}",
+        )
         listening.ping()

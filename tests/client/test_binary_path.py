@@ -12,7 +12,6 @@ import base64
 import json
 import secrets
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Optional
@@ -36,6 +35,8 @@ from dasf_jupyter.protocol.binary import (
 from dasf_jupyter.protocol.body import BINARY_BODY, decode_body, encode_body, placeholder
 from dasf_jupyter.transport import BrokerUrl
 from tests.client.conftest import fresh_topic
+from tests.waiting import eventually
+from tests.wsclient import open_websocket
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -174,7 +175,7 @@ class WireSpy:
     def __init__(self, broker_url: str, topic: str, *, binary: bool) -> None:
         url = BrokerUrl.parse(broker_url).consumer(topic, f"spy-{secrets.token_hex(4)}")
         headers = {BINARY_FRAMES_HEADER: "1"} if binary else None
-        self.ws: ClientConnection = ws_connect(
+        self.ws: ClientConnection = open_websocket(
             url, additional_headers=headers, max_size=None, open_timeout=10, compression=None
         )
         self.frames: list[str | bytes] = []
@@ -191,16 +192,19 @@ class WireSpy:
 
     def message(self, kind: str, timeout: float = WAIT) -> list[str | bytes]:
         """The frames of the first complete message of ``messageType`` ``kind``."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def complete() -> list[str | bytes] | None:
             frames = [m for m in list(self.frames) if frame_props(m).get("messageType") == kind]
             if frames:
                 expected = frame_props(frames[0]).get("num_fragments", 1)
                 if len(frames) >= expected:
                     return frames[:expected]
-            time.sleep(0.05)
-        raise AssertionError(
-            f"no complete {kind!r} message within {timeout} s: {self.frames!r:.300}"
+            return None
+
+        return eventually(
+            complete,
+            timeout=timeout,
+            message=lambda: f"a complete {kind!r} message: {self.frames!r:.300}",
         )
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ restarted brokers use real websockets.
 
 from __future__ import annotations
 
-import time
+import threading
 
 import pytest
 
@@ -25,6 +25,7 @@ from dasf_jupyter.transport import BrokerUrl, ProducerSocket
 from tests.client.conftest import fresh_topic, serve_sample
 from tests.client.memory_backend import scripted_backend
 from tests.client.scripted_broker import EchoBackend
+from tests.waiting import eventually
 
 
 def _connect(broker: InMemoryBroker, **options):
@@ -61,7 +62,10 @@ def test_a_broker_ping_is_answered_with_a_pong(memory_broker):
         pinger = ProducerSocket(url, transport=memory_broker.transport)
         pinger.publish(Envelope("", ping))
         pinger.close()
-        pongs = _wait_for(lambda: [p for t, p in memory_broker.published if t == "status-ping"])
+        pongs = eventually(
+            lambda: [p for t, p in memory_broker.published if t == "status-ping"],
+            message="a pong published to status-ping",
+        )
     assert pongs[0] == {
         "messageType": "pong",
         "requestContext": 1,
@@ -96,8 +100,10 @@ def test_a_lost_broker_fails_pending_calls_with_connection_lost(start_broker):
     topic = fresh_topic("lost")
     with serve_sample(broker.url, topic), connect(broker.url) as conn:
         remote = conn.module(topic, timeout=30)
-        future = remote.sleep.submit(30.0)
-        time.sleep(0.5)  # let the request reach the backend
+        running = threading.Event()
+        # runs for 4 s, reporting each step: the first report says the call runs
+        future = remote.count_slowly.submit(40, delay=0.1, on_progress=lambda _: running.set())
+        assert running.wait(30), "the call did not start"
         broker.stop()
         with pytest.raises(ConnectionLost):
             future.result(timeout=60)
@@ -110,7 +116,9 @@ def test_the_same_connection_works_again_after_the_broker_restarts(start_broker)
         assert conn.module(topic, timeout=30).add(1, 1) == 2
         broker.stop()
         broker.start()  # same port and data; the backend reconnects by itself
-        remote = _wait_for(lambda: _module_or_none(conn, topic), timeout=60)
+        remote = eventually(
+            lambda: _module_or_none(conn, topic), timeout=60, message="the module to be back"
+        )
         assert remote.add(2, 2) == 4
 
 
@@ -131,16 +139,6 @@ def test_closing_the_connection_fails_pending_calls(served, client_transport):
         future.result(timeout=30)
     with pytest.raises(DasfError, match="closed"):
         conn.call(topic, {"func_name": "add", "a": 1})
-
-
-def _wait_for(probe, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.05)
-    pytest.fail(f"the expected message did not arrive within {timeout} s")
 
 
 def test_broker_probes_with_a_colliding_context_do_not_answer_a_call(memory_broker):

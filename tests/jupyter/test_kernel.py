@@ -7,11 +7,12 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 import uuid
 from pathlib import Path
 
 import pytest
+
+from tests.waiting import NeverHappened, eventually
 
 jupyter_client = pytest.importorskip("jupyter_client")
 
@@ -103,12 +104,11 @@ def pid_alive(pid: int) -> bool:
 
 
 def wait_gone(pid: int, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not pid_alive(pid):
-            return True
-        time.sleep(0.2)
-    return False
+    """Whether ``pid`` ended within ``timeout`` s."""
+    try:
+        return eventually(lambda: not pid_alive(pid), timeout=timeout, interval=0.2)
+    except NeverHappened:
+        return False
 
 
 @pytest.fixture
@@ -224,19 +224,24 @@ def test_exported_cell_is_served_by_dasf_serve(kernel, tmp_path):
     )
     try:
         with connect(url, timeout=30, discovery_timeout=5) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    module = client.module(served_topic)
-                    break
-                except ModuleNotServed:
-                    assert server.poll() is None, server.stdout.read().decode()
-                    assert time.monotonic() < deadline, "dasf serve did not come up"
+
+            def module_if_served():
+                assert server.poll() is None, server.stdout.read().decode()
+                return client.module(served_topic)
+
+            module = eventually(
+                module_if_served,
+                timeout=60,
+                interval=0,
+                retry_on=(ModuleNotServed,),
+                message="`dasf serve` to come up",
+            )
             assert module.scaled(2.0) == 6.0
             assert module.description == "Exported module." or module.scaled.__doc__
     finally:
         server.terminate()
         server.wait(15)
+        server.stdout.close()
 
 
 def test_restart_leaves_no_broker_behind(kernel):

@@ -19,6 +19,7 @@ import pytest
 
 from tests.refbroker.backend_process import ReferenceBackend
 from tests.reliability.processes import wait_until_served
+from tests.waiting import eventually
 
 from .test_magics import shell  # noqa: F401 - the shell fixture
 
@@ -42,12 +43,13 @@ def topic_info(broker_url: str, topic: str) -> dict:
 def wait_online(broker_url: str, topic: str, online: bool, timeout: float) -> float:
     """Seconds until the API shows ``online``; fails after ``timeout``."""
     start = time.monotonic()
-    while True:
-        info = topic_info(broker_url, topic)
-        if info["online"] is online:
-            return time.monotonic() - start
-        assert time.monotonic() - start < timeout, f"{topic} still online={info['online']}"
-        time.sleep(0.1)
+    eventually(
+        lambda: topic_info(broker_url, topic)["online"] is online,
+        timeout=timeout,
+        interval=0.1,
+        message=f"{topic} to show online={online}",
+    )
+    return time.monotonic() - start
 
 
 def serve(tmp_path: Path, broker_url: str, topic: str) -> subprocess.Popen:

@@ -7,13 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 from tests.conftest import free_port
+from tests.waiting import NeverHappened, eventually
 
 EXTENSION = "dasf_jupyter.jupyter.server"
 
@@ -66,19 +66,26 @@ class JupyterServer:
         env.setdefault("JUPYTERLAB_WORKSPACES_DIR", str(self.root / ".lab-workspaces"))
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(cmd, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + self.start_timeout
-        while True:
-            if self.process.poll() is not None:
+        process = self.process
+
+        def up() -> bool:
+            if process.poll() is not None:
                 raise RuntimeError(f"{self.app} exited:\n{self.log_tail()}")
-            try:
-                self.get("/api/status")
-                return self
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TimeoutError(f"{self.app} did not start:\n{self.log_tail()}")
-            time.sleep(0.2)
+            self.get("/api/status")
+            return True
+
+        try:
+            eventually(
+                up,
+                timeout=self.start_timeout,
+                interval=0.2,
+                retry_on=(urllib.error.URLError, OSError),
+                message=lambda: f"{self.app} to start:\n{self.log_tail()}",
+            )
+        except NeverHappened:
+            self.stop()
+            raise
+        return self
 
     def get(self, path: str, token: str | None = "default", timeout: float = 30.0) -> Any:
         """GET a JSON document; raises urllib's HTTPError for error statuses."""

@@ -21,6 +21,7 @@ from websockets.sync.client import connect
 from dasf_jupyter.broker.process import BrokerProcess
 from tests.labextension.jupyterserver import JupyterServer
 from tests.security.browser import browser_handshake
+from tests.waiting import eventually
 
 pytest.importorskip("jupyter_server")
 
@@ -112,7 +113,13 @@ def test_proxy_sends_the_token_as_a_header_and_passes_revocation_on(tmp_path, se
         url = f"ws://127.0.0.1:{server.port}/dasf/ws/mod/backend"
         headers = {"Authorization": f"token {server.token}"}
         with connect(url, additional_headers=headers, open_timeout=15) as ws:
-            time.sleep(0.5)  # the proxy's upstream socket is open by now (ws is)
+            eventually(  # the proxy's upstream socket is open
+                lambda: (
+                    'WebSocket /ws/mod/backend"'
+                    in secure_broker.log_path.read_text(errors="replace")
+                ),
+                message="the proxy's upstream connection in the broker's access log",
+            )
             manage(secure_broker, "dasf_token", "revoke", alice)
             start = time.monotonic()
             with pytest.raises(ConnectionClosed) as closed:
@@ -124,7 +131,7 @@ def test_proxy_sends_the_token_as_a_header_and_passes_revocation_on(tmp_path, se
                 "the token was revoked",
             )
             assert time.monotonic() - start <= 5.0
-        time.sleep(0.5)
+        time.sleep(0.5)  # nothing to wait for: the token must be absent from what is logged
         broker_log = secure_broker.log_path.read_text(errors="replace")
         assert 'WebSocket /ws/mod/backend"' in broker_log  # no query string at all
         for output in (broker_log, server.log_path.read_text(errors="replace")):

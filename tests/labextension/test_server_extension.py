@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -16,17 +15,9 @@ from dasf_jupyter.broker.process import BrokerProcess
 from dasf_jupyter.jupyter.server.handlers import http_base
 from tests.conftest import port_open
 from tests.labextension.jupyterserver import JupyterServer
+from tests.waiting import eventually
 
 pytest.importorskip("jupyter_server")
-
-
-def _wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.mark.parametrize(
@@ -53,15 +44,23 @@ def test_embedded_broker_starts_and_stops_with_the_server(tmp_path: Path) -> Non
         # a module served on the embedded broker shows up in the proxied discovery API
         handle = BackendModule.from_path("dasf_jupyter.examples.climate", "srv-climate")
         with handle.serve_in_background(url):
-            assert _wait_for(
-                lambda: any(t["name"] == "srv-climate" for t in server.get("/dasf/topics"))
-            ), server.log_tail()
+            eventually(
+                lambda: any(t["name"] == "srv-climate" for t in server.get("/dasf/topics")),
+                timeout=30,
+                interval=0.2,
+                message=lambda: f"srv-climate in /dasf/topics; server log:\n{server.log_tail()}",
+            )
         with pytest.raises(urllib.error.HTTPError) as refused:
             server.get("/dasf/config", token=None)
-        assert refused.value.code == 403
+        with refused.value:  # closes the response it holds
+            assert refused.value.code == 403
     finally:
         server.stop()
-    assert _wait_for(lambda: not port_open("127.0.0.1", port), 20), "broker outlived the server"
+    eventually(
+        lambda: not port_open("127.0.0.1", port),
+        timeout=20,
+        message="the broker to stop with the server",
+    )
 
 
 def test_configured_broker_url_is_announced_and_proxied(tmp_path: Path) -> None:
@@ -120,7 +119,8 @@ def test_without_any_broker_config_is_empty_and_topics_404(tmp_path: Path) -> No
         assert server.get("/dasf/config")["broker_url"] is None
         with pytest.raises(urllib.error.HTTPError) as missing:
             server.get("/dasf/topics")
-        assert missing.value.code == 404
+        with missing.value:
+            assert missing.value.code == 404
     finally:
         server.stop()
 
@@ -134,8 +134,9 @@ def test_unreachable_broker_gives_502_with_a_reason(tmp_path: Path) -> None:
     try:
         with pytest.raises(urllib.error.HTTPError) as bad:
             server.get("/dasf/topics")
-        assert bad.value.code == 502
-        assert b"cannot reach the broker" in bad.value.read()
+        with bad.value:
+            assert bad.value.code == 502
+            assert b"cannot reach the broker" in bad.value.read()
     finally:
         server.stop()
 
@@ -151,7 +152,9 @@ def test_embedded_broker_does_not_outlive_a_killed_server(tmp_path: Path) -> Non
         server.process.wait(10)
     finally:
         server.stop()
-    assert _wait_for(lambda: not port_open("127.0.0.1", port), 30), "orphaned broker"
+    eventually(
+        lambda: not port_open("127.0.0.1", port), timeout=30, message="the orphaned broker to stop"
+    )
 
 
 def test_kernels_of_the_server_are_told_its_broker(tmp_path: Path) -> None:
@@ -172,7 +175,11 @@ def test_kernels_of_the_server_are_told_its_broker(tmp_path: Path) -> None:
         with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
             kernel_id = json.loads(answer.read())["id"]
         connection_file = tmp_path / ".jupyter-runtime" / f"kernel-{kernel_id}.json"
-        assert _wait_for(connection_file.exists, 30), server.log_tail()
+        eventually(
+            connection_file.exists,
+            timeout=30,
+            message=lambda: f"the kernel's connection file; server log:\n{server.log_tail()}",
+        )
         client = BlockingKernelClient(connection_file=str(connection_file))
         client.load_connection_file()
         client.start_channels()
@@ -214,7 +221,7 @@ def test_plain_server_runs_a_broker_that_its_kernels_use(tmp_path: Path) -> None
         with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
             kernel_id = json.loads(answer.read())["id"]
         connection_file = tmp_path / ".jupyter-runtime" / f"kernel-{kernel_id}.json"
-        assert _wait_for(connection_file.exists, 30)
+        eventually(connection_file.exists, timeout=30, message="the kernel's connection file")
         client = BlockingKernelClient(connection_file=str(connection_file))
         client.load_connection_file()
         client.start_channels()
@@ -244,10 +251,10 @@ def _wait_for_kernel_info(client, timeout: float = 60.0) -> None:
     """
     import queue
 
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            client.kernel_info(reply=True, timeout=5)
-            return
-        except (queue.Empty, TimeoutError):
-            assert time.monotonic() < deadline, "the kernel did not answer kernel_info"
+    eventually(
+        lambda: client.kernel_info(reply=True, timeout=5),
+        timeout=timeout,
+        interval=0,
+        retry_on=(queue.Empty, TimeoutError),
+        message="the kernel to answer kernel_info",
+    )

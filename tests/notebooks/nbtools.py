@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from tests.waiting import NeverHappened, eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -87,12 +88,15 @@ def processes_mentioning(marker: str) -> list[int]:
 
 def wait_until_gone(marker: str, timeout: float = 20.0) -> list[int]:
     """Processes still mentioning ``marker`` after up to ``timeout`` seconds (empty: clean)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        left = [pid for pid in processes_mentioning(marker) if not _zombie(pid)]
-        if not left or time.monotonic() > deadline:
-            return left
-        time.sleep(0.25)
+
+    def left() -> list[int]:
+        return [pid for pid in processes_mentioning(marker) if not _zombie(pid)]
+
+    try:
+        eventually(lambda: not left(), timeout=timeout, interval=0.25)
+    except NeverHappened:
+        return left()
+    return []
 
 
 def _zombie(pid: int) -> bool:

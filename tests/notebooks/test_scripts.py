@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
@@ -15,6 +14,7 @@ import pytest
 
 from tests.conftest import free_port
 from tests.notebooks.nbtools import ROOT, isolated_env, untrusted_notebooks, wait_until_gone
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -50,15 +50,19 @@ def test_lab_script_serves_basic_notebook_with_an_embedded_broker(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
+
+        def up() -> bool:
             assert process.poll() is None, (tmp_path / "lab.log").read_text()[-4000:]
-            try:
-                get(f"{base}/api/status", timeout=5)
-                break
-            except (urllib.error.URLError, OSError):
-                assert time.monotonic() < deadline, "JupyterLab did not start"
-                time.sleep(0.5)
+            get(f"{base}/api/status", timeout=5)
+            return True
+
+        eventually(
+            up,
+            timeout=START_TIMEOUT,
+            interval=0.5,
+            retry_on=(urllib.error.URLError, OSError),
+            message="JupyterLab to start",
+        )
         # the shipped notebooks open trusted (saved forms and rich outputs render)
         assert untrusted_notebooks(env) == []
         status, page = get(f"{base}/lab/tree/notebooks/basic.ipynb")

@@ -8,8 +8,9 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from tests.waiting import NeverHappened, eventually
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MAX_MESSAGE_SIZE = 256 * 1024 * 1024
@@ -103,16 +104,25 @@ class ReferenceBroker:
         self._proc = subprocess.Popen(
             cmd, cwd=REPO_ROOT, env=self.env(), stdout=self._log_file, stderr=subprocess.STDOUT
         )
-        deadline = time.monotonic() + self.startup_timeout
-        while not _port_accepts(self.port):
-            if self._proc.poll() is not None:
+        proc = self._proc
+
+        def listening() -> bool:
+            if proc.poll() is not None:
                 log = self.log_path.read_text(errors="replace")
                 self.stop()
                 raise RuntimeError(f"reference broker exited during start-up:\n{log}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TimeoutError(f"reference broker not listening after {self.startup_timeout}s")
-            time.sleep(0.1)
+            return _port_accepts(self.port)
+
+        try:
+            eventually(
+                listening,
+                timeout=self.startup_timeout,
+                interval=0.1,
+                message="the reference broker to listen",
+            )
+        except NeverHappened:
+            self.stop()
+            raise
         return self
 
     def stop(self, timeout: float = 10.0) -> None:

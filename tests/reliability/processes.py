@@ -7,11 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from dasf_jupyter.client import connect
 from dasf_jupyter.errors import DasfError
+from tests.waiting import eventually
 
 COUNTING_MODULE = str(Path(__file__).with_name("counting_module.py"))
 SERVE_REPLICA = str(Path(__file__).with_name("serve_replica.py"))
@@ -55,13 +55,13 @@ class BackendProcess:
 
     def wait_attached(self, timeout: float = 60.0, times: int = 1) -> None:
         """Wait until the replica logged its consumer's attachment ``times`` times."""
-        deadline = time.monotonic() + timeout
-        while self.log_path.read_text(errors="replace").count("serving topic") < times:
+
+        def attached() -> bool:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"the backend exited with code {self.process.returncode}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the replica did not attach within {timeout} s")
-            time.sleep(0.1)
+            return self.log_path.read_text(errors="replace").count("serving topic") >= times
+
+        eventually(attached, timeout=timeout, interval=0.1, message=f"{times} attachment(s)")
 
     def kill(self) -> None:
         """SIGKILL, as a crash would."""
@@ -89,19 +89,21 @@ def wait_until_served(
     url: str, topic: str, timeout: float = 60.0, process: subprocess.Popen | None = None
 ) -> None:
     """Poll discovery until a module answers on ``topic`` (fail after ``timeout`` s)."""
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
+
+    def served() -> bool:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"the backend exited with code {process.returncode}")
-        try:
-            with connect(url, timeout=10) as conn:
-                conn.api_info(topic, timeout=3)
-                return
-        except DasfError as exc:
-            last = exc
-            time.sleep(0.2)
-    raise TimeoutError(f"no module answered on {topic!r} within {timeout} s (last: {last})")
+        with connect(url, timeout=10) as conn:
+            conn.api_info(topic, timeout=3)
+        return True
+
+    eventually(
+        served,
+        timeout=timeout,
+        interval=0.2,
+        retry_on=(DasfError,),
+        message=f"a module to answer on {topic!r}",
+    )
 
 
 def executions(count_file: Path) -> collections.Counter[str]:

@@ -7,7 +7,6 @@ consumers are closed with the reason, and a publish that finds no room gets a re
 
 from __future__ import annotations
 
-import inspect
 import json
 import threading
 import time
@@ -16,18 +15,18 @@ import uuid
 import psutil
 import pytest
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect as ws_connect
 
 from tests.brokerfixtures import publish_frame, scaled_out_brokers
+from tests.waiting import eventually
+from tests.wsclient import open_websocket
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 MiB = 1 << 20
-_LEGACY = {"legacy": True} if "legacy" in inspect.signature(ws_connect).parameters else {}
 
 
 def connect(url: str, **options):
-    return ws_connect(url, max_size=None, open_timeout=10, **options, **_LEGACY)
+    return open_websocket(url, max_size=None, open_timeout=10, **options)
 
 
 def stalled_consumer(url: str):
@@ -130,9 +129,11 @@ def test_a_healthy_consumer_is_not_cut_off_by_the_global_cap(start_broker):
         assert refused and all("backlog" in r and "8 MiB" in r for r in refused), stuck
         results = publish_all(live_producer, 50, "C" * (64 * 1024))
         assert results == ["ok"] * 50
-        deadline = time.monotonic() + 20
-        while len(received) < 50 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        eventually(
+            lambda: len(received) >= 50,
+            timeout=20,
+            message=lambda: f"50, not {len(received)} received",
+        )
         assert len(received) == 50
         code, reason = close_reason(stalled)
         assert code == 1008 and ("backlog full" in reason or "too slow" in reason), reason

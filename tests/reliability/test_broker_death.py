@@ -17,6 +17,7 @@ from dasf_jupyter.client import connect
 from dasf_jupyter.errors import CallTimeout, ModuleNotServed, RemoteError
 from tests.brokerfixtures import scaled_out_brokers
 from tests.reliability.processes import BackendProcess, executions
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -29,10 +30,7 @@ def _new_topic() -> str:
 
 
 def _wait_for_execution(count_file, tag: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while executions(count_file)[tag] == 0:
-        assert time.monotonic() < deadline, f"the backend did not start {tag!r}"
-        time.sleep(0.05)
+    eventually(lambda: executions(count_file)[tag], timeout=timeout, message=f"{tag!r} to start")
 
 
 def test_killing_the_backends_broker_mid_call_fails_the_caller_on_the_other_within_10_s(

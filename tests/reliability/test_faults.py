@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 
 import pytest
@@ -11,6 +12,7 @@ from dasf_jupyter.backend import BackendModule
 from dasf_jupyter.client import connect
 from dasf_jupyter.errors import ConnectionLost, ModuleNotServed, RemoteError
 from tests.reliability.processes import BackendProcess, executions, wait_until_served
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -20,11 +22,7 @@ def new_topic() -> str:
 
 
 def wait_for_execution(count_file, tag: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while executions(count_file)[tag] == 0:
-        if time.monotonic() > deadline:
-            pytest.fail(f"the backend did not start {tag!r} within {timeout} s")
-        time.sleep(0.05)
+    eventually(lambda: executions(count_file)[tag], timeout=timeout, message=f"{tag!r} to start")
 
 
 def test_broker_crash_fails_calls_in_flight_and_both_sides_reconnect(start_broker, tmp_path):
@@ -71,9 +69,13 @@ def test_backend_crash_mid_call_fails_the_caller_long_before_its_timeout(start_b
     assert executions(count_file) == {"doomed": 1, "next": 1}  # the lost call was not re-run
 
 
+slow_add_started = threading.Event()
+
+
 def slow_add(a: int, b: int, seconds: float = 2.0) -> int:
     """Add after a pause."""
-    time.sleep(seconds)
+    slow_add_started.set()
+    time.sleep(seconds)  # the behaviour under test: a call still running at stop()
     return a + b
 
 
@@ -83,8 +85,9 @@ def test_a_cleanly_stopping_backend_still_answers_its_running_calls(broker_url):
     try:
         with connect(broker_url, timeout=60) as conn:
             remote = conn.module(topic)
+            slow_add_started.clear()
             future = remote.slow_add.submit(2, 3, seconds=2.0)
-            time.sleep(0.5)  # the call runs
+            assert slow_add_started.wait(30), "the call did not start"
             handle.stop(timeout=20)  # closes the consumer socket first, then waits
             assert future.result(timeout=60) == 5
     finally:
@@ -99,5 +102,5 @@ def test_a_call_refused_for_want_of_a_module_never_runs_later(broker_url, tmp_pa
         # a module that appears now (within the broker's hold time) must not get that request
         with BackendProcess(broker_url, topic, count_file):
             assert conn.call(topic, {"func_name": "echo", "tag": "late", "data": "z"}) == "z"
-            time.sleep(1.0)
+            time.sleep(1.0)  # nothing to wait for: a late "early" would have run by now
     assert executions(count_file) == {"late": 1}

@@ -185,6 +185,7 @@ def test_a_client_fails_the_call_whose_incomplete_reply_it_dropped(broker_url, m
     broker = BrokerUrl.parse(broker_url)
     requests = ConsumerSocket(broker.consumer(topic, "fake-backend"), binary=True)
     producers: dict[str, ProducerSocket] = {}
+    first_answered = threading.Event()
 
     def fake_backend() -> None:
         """Answer each request with 3 of 4 reply fragments of 1 MiB (the last never comes)."""
@@ -206,6 +207,7 @@ def test_a_client_fails_the_call_whose_incomplete_reply_it_dropped(broker_url, m
                     Prop.NUM_FRAGMENTS: 4,
                 }
                 producer.publish(Envelope("", props, data=b"\x01" * MiB))
+            first_answered.set()
             time.sleep(0.5)  # the first call's fragments are older
 
     backend = threading.Thread(target=fake_backend, daemon=True)
@@ -213,7 +215,7 @@ def test_a_client_fails_the_call_whose_incomplete_reply_it_dropped(broker_url, m
     try:
         with connect(broker_url, timeout=10) as conn:
             first = conn.submit(topic, {"func_name": "f"}, timeout=60)
-            time.sleep(0.2)
+            assert first_answered.wait(30), "the fake backend did not answer the first call"
             second = conn.submit(topic, {"func_name": "g"}, timeout=60)
             started = time.monotonic()
             with pytest.raises(PayloadTooLarge) as failed:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import inspect
 import json
 import secrets
 
@@ -11,19 +10,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.exceptions import InvalidStatus
-from websockets.sync.client import connect as ws_connect
 
 from dasf_jupyter.backend import BackendModule
 from dasf_jupyter.protocol import encode_json_payload, split_payload
 from tests.backend.test_serve import RawCaller, add
+from tests.wsclient import open_websocket
 
 pytestmark = pytest.mark.timeout(240)
 
-_LEGACY = {"legacy": True} if "legacy" in inspect.signature(ws_connect).parameters else {}
-
 
 def open_ws(url: str):
-    return ws_connect(url, open_timeout=10, close_timeout=2, max_size=None, **_LEGACY)
+    return open_websocket(url, open_timeout=10, close_timeout=2, max_size=None)
 
 
 @pytest.mark.parametrize(

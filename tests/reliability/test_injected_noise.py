@@ -16,6 +16,7 @@ from dasf_jupyter.client import connect
 from dasf_jupyter.protocol import Envelope, MessageType, Prop, decode_text_payload
 from dasf_jupyter.transport import BrokerUrl, ConsumerSocket, ProducerSocket
 from tests.reliability.processes import BackendProcess
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -69,12 +70,21 @@ def test_malformed_messages_cannot_flood_the_module_log(served):
         producer.close()
     with connect(url, timeout=20) as conn:  # the module still answers a legit call
         assert conn.module(topic).echo(tag="after", data="ok") == "ok"
+
     # every one of them is accounted for: logged once, or counted in a summary line
-    deadline = time.monotonic() + 30
-    text = backend.log_path.read_text(errors="replace")
-    while _reported(text) < FLOOD and time.monotonic() < deadline:
-        time.sleep(0.2)
+    def log_if_all_reported() -> str | None:
         text = backend.log_path.read_text(errors="replace")
+        return text if _reported(text) >= FLOOD else None
+
+    text = eventually(
+        log_if_all_reported,
+        timeout=30,
+        interval=0.2,
+        message=lambda: (
+            f"{FLOOD} injected messages reported, "
+            f"not {_reported(backend.log_path.read_text(errors='replace'))}"
+        ),
+    )
     lines = [line for line in text.splitlines() if "without response_topic" in line]
     print(f"{len(lines)} log lines for {FLOOD} injected messages")
     assert _reported(text) == FLOOD, lines

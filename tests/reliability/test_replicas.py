@@ -8,6 +8,7 @@ also when each replica is connected to another broker of a Redis/PostgreSQL pair
 from __future__ import annotations
 
 import collections
+import itertools
 import secrets
 import time
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ import pytest
 from dasf_jupyter.client import connect
 from tests.brokerfixtures import scaled_out_brokers
 from tests.reliability.processes import BackendProcess, executions
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -28,8 +30,7 @@ CALLS = 40
 def wait_for_a_new_second() -> None:
     """Return in the next wall-clock second (the reference names subscriptions by it)."""
     second = int(time.time())
-    while int(time.time()) == second:
-        time.sleep(0.05)
+    eventually(lambda: int(time.time()) != second, timeout=2, message="the next second")
 
 
 @contextmanager
@@ -45,13 +46,21 @@ def replicas(urls: list[str], topic: str, work: Path, **options) -> Iterator[lis
 
 def wait_until_every_replica_ran_a_call(url: str, topic: str, files: list[Path]) -> None:
     """Call until each replica has run something: all of them are connected."""
-    deadline = time.monotonic() + 60
     with connect(url, timeout=30) as conn:
-        n = 0
-        while not all(executions(f) for f in files):
-            assert time.monotonic() < deadline, [dict(executions(f)) for f in files]
-            n += 1
-            conn.call(topic, {"func_name": "echo", "tag": f"warmup-{n}", "data": ""})
+        warmups = itertools.count(1)
+
+        def every_replica_ran() -> bool:
+            if all(executions(f) for f in files):
+                return True
+            conn.call(topic, {"func_name": "echo", "tag": f"warmup-{next(warmups)}", "data": ""})
+            return False
+
+        eventually(
+            every_replica_ran,
+            timeout=60,
+            interval=0,
+            message=lambda: f"a call run by each replica: {[dict(executions(f)) for f in files]}",
+        )
 
 
 def call_concurrently(url: str, topic: str, tags: list[str]) -> None:
@@ -142,13 +151,21 @@ def test_reference_replicas_started_seconds_apart_share_the_calls_through_our_br
         for _ in range(2):
             wait_for_a_new_second()
             stack.enter_context(ReferenceBackend(broker_url, topic, module=module))
-        deadline = time.monotonic() + 60
         with connect(broker_url, timeout=60) as conn:
-            n = 0
-            while len({line.split()[1] for line in lines(count_file)}) < 2:
-                assert time.monotonic() < deadline, lines(count_file)
-                n += 1
-                conn.call(topic, {"func_name": "echo", "tag": f"warmup-{n}"})
+            warmups = itertools.count(1)
+
+            def both_ran() -> bool:
+                if len({line.split()[1] for line in lines(count_file)}) >= 2:
+                    return True
+                conn.call(topic, {"func_name": "echo", "tag": f"warmup-{next(warmups)}"})
+                return False
+
+            eventually(
+                both_ran,
+                timeout=60,
+                interval=0,
+                message=lambda: f"a call run by each replica: {lines(count_file)}",
+            )
             tags = [f"call-{i}" for i in range(20)]
             futures = [conn.submit(topic, {"func_name": "echo", "tag": t}) for t in tags]
             assert [f.result(timeout=120) for f in futures] == tags

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import threading
 
 import psutil
 import pytest
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect as ws_connect
 
 from tests.brokerfixtures import publish_frame
+from tests.wsclient import open_websocket
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 MB = 1 << 20
-_LEGACY = {"legacy": True} if "legacy" in inspect.signature(ws_connect).parameters else {}
 BACKLOG_LIMIT = 16 * MB
 MESSAGES = 200  # x 1 MB: far beyond the limit
 
 
 def connect(url: str, **options):
-    return ws_connect(url, max_size=None, open_timeout=10, **options, **_LEGACY)
+    return open_websocket(url, max_size=None, open_timeout=10, **options)
 
 
 def read_all(ws, counts: dict, key: str) -> None:

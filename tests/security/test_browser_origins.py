@@ -87,7 +87,8 @@ def _get_topics(broker: BrokerProcess, host: str, origin: str | None = None) -> 
             assert "access-control-allow-origin" not in {k.lower() for k in answer.headers}
             return answer.status
     except urllib.error.HTTPError as exc:
-        return exc.code
+        with exc:  # closes the response it holds
+            return exc.code
 
 
 def test_discovery_api_refuses_rebound_host_names(broker):
@@ -97,10 +98,11 @@ def test_discovery_api_refuses_rebound_host_names(broker):
     request = urllib.request.Request(f"{broker.http_url}/api/topics/", headers={"Host": rebound})
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)  # noqa: S310
-    assert json.loads(refused.value.read())["detail"] == (
-        f"host '{rebound}' is not in the broker's allowed hosts "
-        "(DASF_ALLOWED_HOSTS / --allowed-hosts)"
-    )
+    with refused.value:
+        assert json.loads(refused.value.read())["detail"] == (
+            f"host '{rebound}' is not in the broker's allowed hosts "
+            "(DASF_ALLOWED_HOSTS / --allowed-hosts)"
+        )
     assert _get_topics(broker, f"127.0.0.1:{broker.port}") == 200
     assert _get_topics(broker, f"localhost:{broker.port}") == 200
 

@@ -13,13 +13,13 @@ longer be claimed. Real broker process, real backend module, real websockets.
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 
 from websockets.sync.client import connect
 
 from dasf_jupyter.backend import BackendModule
 from dasf_jupyter.broker.process import BrokerProcess
+from tests.waiting import eventually
 
 
 def add(a: int, b: int) -> int:
@@ -33,12 +33,12 @@ def listed(broker: BrokerProcess) -> dict[str, dict]:
 
 
 def wait_for_api_info(broker: BrokerProcess, topic: str, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if (listed(broker).get(topic) or {}).get("api_info"):
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{topic} never reported its api_info: {listed(broker)}")
+    eventually(
+        lambda: (listed(broker).get(topic) or {}).get("api_info"),
+        timeout=seconds,
+        interval=0.2,
+        message=lambda: f"{topic} to report its api_info: {listed(broker)}",
+    )
 
 
 def test_anonymous_request_cannot_claim_a_served_module_topic(tmp_path):

@@ -13,10 +13,11 @@ import uuid
 
 import pytest
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection
 
 from dasf_jupyter.broker.process import BrokerProcess
 from tests.brokerfixtures import scaled_out_brokers
+from tests.wsclient import open_websocket
 
 #: the documented bound (README, docs/security-model.md): DASF_ACCESS_RECHECK_INTERVAL (2 s)
 #: plus one database round trip; measured from the moment the management command returned
@@ -31,7 +32,7 @@ def manage(broker: BrokerProcess, *args: str) -> str:
 
 def open_ws(broker: BrokerProcess, path: str, key: str) -> ClientConnection:
     headers = {"Authorization": f"Token {key}"}
-    return connect(f"{broker.url}/{path}", additional_headers=headers, open_timeout=10)
+    return open_websocket(f"{broker.url}/{path}", additional_headers=headers, open_timeout=10)
 
 
 def publish(ws: ClientConnection) -> dict:

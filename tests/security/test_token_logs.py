@@ -19,6 +19,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from dasf_jupyter.broker.process import BrokerProcess
+from tests.waiting import eventually
 
 DEBUG_ENV = {"DASF_LOG_LEVEL": "DEBUG", "DASF_ACCESS_RECHECK_INTERVAL": "0.5"}
 
@@ -55,7 +56,8 @@ def http_status(url: str, headers: dict[str, str] | None = None) -> int:
         with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
             return answer.status
     except urllib.error.HTTPError as exc:
-        return exc.code
+        with exc:  # closes the response it holds
+            return exc.code
 
 
 def test_no_token_appears_in_any_log_line_at_debug_level(tmp_path):
@@ -90,10 +92,12 @@ def test_no_token_appears_in_any_log_line_at_debug_level(tmp_path):
         # test_revocation.py; here only what it writes to the log matters)
         with connect(f"{broker.url}/mod?token={other}") as producer:
             manage(broker, "dasf_token", "revoke", other)
-            deadline = time.monotonic() + 5
-            while producer.close_code is None and time.monotonic() < deadline:
-                time.sleep(0.1)
-        time.sleep(0.5)  # the last access lines
+            eventually(
+                lambda: producer.close_code is not None,
+                timeout=5,
+                message="the revoked socket to close",
+            )
+        time.sleep(0.5)  # the last access lines: checked for tokens that must not be there
     output = broker.log_path.read_text(errors="replace")
     assert "WebSocket /ws/mod" in output and "DEBUG" in output, "the broker logged nothing?"
     for secret in (key, other, unknown):

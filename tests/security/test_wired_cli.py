@@ -53,4 +53,5 @@ def test_keygen_then_serve_encrypted_required_with_an_allow_list(broker_url, tmp
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
-    assert f"key fingerprint {fingerprint}" in proc.stderr.read()
+    with proc.stderr:
+        assert f"key fingerprint {fingerprint}" in proc.stderr.read()

@@ -64,7 +64,9 @@ def _normalise(schema: dict[str, Any]) -> dict[str, Any]:
         return schema
     other = next(k for k in kind if k != "null")
     inner = {k: v for k, v in schema.items() if k != "default"}
-    outer = {k: schema[k] for k in ("title", "description", "default") if k in schema}
+    outer: dict[str, Any] = {
+        k: schema[k] for k in ("title", "description", "default") if k in schema
+    }
     return {**outer, "anyOf": [{**inner, "type": other}, {"type": "null"}]}
 
 

@@ -26,8 +26,13 @@ def mime_bundle(obj: Any) -> dict[str, Any]:
     try:
         from IPython.core.interactiveshell import InteractiveShell
 
-        if InteractiveShell.initialized():
-            shell_data, _metadata = InteractiveShell.instance().display_formatter.format(obj)
+        formatter = (
+            InteractiveShell.instance().display_formatter
+            if InteractiveShell.initialized()
+            else None
+        )
+        if formatter is not None:
+            shell_data, _metadata = formatter.format(obj)
             data.update(shell_data)
     except ImportError:
         pass

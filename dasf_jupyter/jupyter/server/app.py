@@ -69,6 +69,7 @@ class DasfServerExtension(ExtensionApp):
             data_dir = Path(self.embedded_data_dir) if self.embedded_data_dir else None
             self.broker = ServerBroker(data_dir=data_dir)
             # the server's port is final only once it listens: start the broker from the loop
+            assert self.serverapp is not None  # the server initializes its extensions
             self.serverapp.io_loop.add_callback(self._start_broker)
         self._announce_to_kernels()
         self.settings["dasf_extension"] = self
@@ -78,6 +79,7 @@ class DasfServerExtension(ExtensionApp):
         if self.broker is None:
             return
         app = self.serverapp
+        assert app is not None  # the server initializes its extensions
         scheme = "https" if app.certfile else "http"
         self.broker.start(jupyter_origins(scheme, app.ip, app.port))
 

@@ -47,7 +47,7 @@ class ServerBroker:
             self._ready.set_exception(exc)
         else:
             log.info("embedded DASF broker listening at %s", self._process.url)
-            self._watchdog = start_reaper(self._process.process.pid)
+            self._watchdog = start_reaper(self._process.pid)
             self._ready.set_result(self._process.url)
 
     def ready(self) -> Future[str]:

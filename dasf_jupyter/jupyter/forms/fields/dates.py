@@ -10,7 +10,7 @@ import ipywidgets as w
 from .base import EMPTY, Field, InvalidInput
 
 
-def parse_iso(value: Any, kind: type) -> Any:
+def parse_iso(value: Any, kind: type[dt.date] | type[dt.time]) -> Any:
     """``value`` as a ``date``/``datetime``/``time``; ISO strings (JSON defaults) are parsed."""
     if isinstance(value, kind):
         return value
