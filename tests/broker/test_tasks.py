@@ -10,13 +10,11 @@ from collections.abc import Callable
 import pytest
 
 from dasf_jupyter.broker.tasks import PeriodicTask
+from tests.waiting import eventually_async
 
 
 async def until(condition: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.005)
+    await eventually_async(condition, timeout=timeout, interval=0.005, message=what)
 
 
 def test_a_failing_round_is_logged_and_the_next_round_runs(caplog):

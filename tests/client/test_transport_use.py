@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
 
 import pytest
@@ -15,6 +14,7 @@ from dasf_jupyter.protocol import Envelope
 from dasf_jupyter.transport import WEBSOCKETS, BrokerUrl, FrameSocket, HttpAnswer
 from tests.client.scripted_broker import EchoBackend, scripted_broker
 from tests.conftest import free_port
+from tests.waiting import eventually
 
 
 class Recording:
@@ -55,16 +55,6 @@ class Answering:
         return self.answer
 
 
-def _eventually(probe, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.02)
-    pytest.fail(f"nothing came within {timeout} s")
-
-
 def test_calls_and_pongs_open_their_sockets_through_the_transport():
     transport = Recording()
     with scripted_broker(free_port()) as scripted:
@@ -74,7 +64,10 @@ def test_calls_and_pongs_open_their_sockets_through_the_transport():
             (response_topic,) = [t for t in scripted._consumers if t.startswith("probe_")]
             ping = {"messageType": "ping", "requestContext": 1, "response_topic": "status-ping"}
             scripted.deliver(response_topic, Envelope("", ping, message_id="p1"))
-            _eventually(lambda: [e for t, e in scripted.published if t == "status-ping"])
+            eventually(
+                lambda: [e for t, e in scripted.published if t == "status-ping"],
+                message="a pong published to status-ping",
+            )
     broker = BrokerUrl.parse(scripted.url)
     consumer, producer, pong = transport.opened
     assert consumer.startswith(broker.producer(response_topic) + "/python-client-")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from dasf_jupyter.protocol import STATUS_PING_TOPIC, Envelope
 from dasf_jupyter.testing import InMemoryBroker
 from dasf_jupyter.transport import BrokerUrl, ConsumerSocket, ProducerSocket
+from tests.waiting import eventually
 
 T = TypeVar("T")
 
@@ -32,12 +32,5 @@ def receive(sock: ConsumerSocket, timeout: float = 5.0) -> Envelope:
 
 
 def until(check: Callable[[], T], timeout: float = 5.0, what: str = "a condition") -> T:
-    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout:g} s for {what} in vain; last: {value!r}")
-        time.sleep(0.01)  # polling interval of a deadline loop, not a synchronisation
+    """Poll ``check`` until it returns something truthy (:func:`tests.waiting.eventually`)."""
+    return eventually(check, timeout=timeout, interval=0.01, message=what)
