@@ -16,18 +16,14 @@ from bisect import bisect_right
 KEEP_BY_REFERENCE = 64 * 1024
 
 
-class PiecesWriter(io.RawIOBase):
-    """Seekable, write-only, in memory; :meth:`joined` gives the whole content."""
+class SeekableMemory(io.RawIOBase):
+    """An in-memory file's position: ``seek``/``tell`` as ``BytesIO`` has them."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._pieces: list[bytes | bytearray] = []
-        self._starts: list[int] = []
-        self._size = 0
-        self._pos = 0
+    _pos = 0
 
-    def writable(self) -> bool:
-        return True
+    def _end(self) -> int:
+        """The size of the content (where ``SEEK_END`` counts from)."""
+        raise NotImplementedError
 
     def seekable(self) -> bool:
         return True
@@ -36,13 +32,30 @@ class PiecesWriter(io.RawIOBase):
         return self._pos
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}.get(whence)
-        if base is None:
+        if whence not in (io.SEEK_SET, io.SEEK_CUR, io.SEEK_END):
             raise ValueError(f"invalid whence {whence}")
-        if base + offset < 0:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos}.get(whence)
+        position = (self._end() if base is None else base) + offset
+        if position < 0:
             raise ValueError("negative seek position")
-        self._pos = base + offset
-        return self._pos
+        self._pos = position
+        return position
+
+
+class PiecesWriter(SeekableMemory):
+    """Seekable, write-only, in memory; :meth:`joined` gives the whole content."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pieces: list[bytes | bytearray] = []
+        self._starts: list[int] = []
+        self._size = 0
+
+    def _end(self) -> int:
+        return self._size
+
+    def writable(self) -> bool:
+        return True
 
     def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
         view = memoryview(data).cast("B")

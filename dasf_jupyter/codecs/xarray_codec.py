@@ -16,7 +16,7 @@ import io
 from typing import Any
 
 from .attachments import Buffer, as_bytes, wire_bytes
-from .pieces import PiecesWriter
+from .pieces import PiecesWriter, SeekableMemory
 from .registry import Codec, CodecError, register
 
 DATAARRAY_NAME = "xarray.DataArray/netcdf3-base64"
@@ -41,7 +41,7 @@ def encode_xarray(obj: Any) -> str:
     return wire_bytes(target.joined())
 
 
-class _ViewReader(io.RawIOBase):
+class _ViewReader(SeekableMemory):
     """A read-only file over a buffer that, unlike ``BytesIO(view)``, copies nothing up front.
 
     A large result's netCDF bytes are read where they arrived; only what the reader asks for is
@@ -53,28 +53,12 @@ class _ViewReader(io.RawIOBase):
     def __init__(self, data: Buffer) -> None:
         super().__init__()
         self._view = memoryview(data).cast("B")
-        self._pos = 0
+
+    def _end(self) -> int:
+        return self._view.nbytes
 
     def readable(self) -> bool:
         return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if whence == io.SEEK_SET:
-            base = 0
-        elif whence == io.SEEK_CUR:
-            base = self._pos
-        elif whence == io.SEEK_END:
-            base = self._view.nbytes
-        else:
-            raise ValueError(f"invalid whence {whence}")
-        self._pos = max(0, base + offset)
-        return self._pos
 
     def read(self, size: int | None = -1) -> bytes:
         total = self._view.nbytes
