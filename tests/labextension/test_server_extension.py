@@ -184,13 +184,16 @@ def test_kernels_of_the_server_are_told_its_broker(tmp_path: Path) -> None:
         client.load_connection_file()
         client.start_channels()
         _wait_for_kernel_info(client)
-        seen: list[str] = []
-        client.execute_interactive(
-            "import os; print(os.environ.get('DASF_BROKER_URL'))",
+        # read on the shell channel: a kernel's first iopub output can be lost while its
+        # subscription is still being set up (ZeroMQ's slow joiner), the reply cannot
+        reply = client.execute(
+            "import os",
+            user_expressions={"url": "os.environ.get('DASF_BROKER_URL')"},
+            reply=True,
             timeout=60,
-            output_hook=lambda msg: seen.append(msg["content"].get("text", "")),
         )
-        assert "".join(seen).strip() == url
+        seen = reply["content"]["user_expressions"]["url"]["data"]["text/plain"]
+        assert seen == repr(url)
     finally:
         if client is not None:
             client.stop_channels()
@@ -244,17 +247,24 @@ def test_plain_server_runs_a_broker_that_its_kernels_use(tmp_path: Path) -> None
 
 
 def _wait_for_kernel_info(client, timeout: float = 60.0) -> None:
-    """Wait until the kernel answers ``kernel_info``.
+    """Wait until the kernel answers ``kernel_info`` and its iopub messages reach us.
 
     ``wait_for_ready`` of a client without a kernel manager polls the heartbeat, which reads
     as "died" in the first moments of a kernel started by the server.
     """
     import queue
 
+    def answered_on_iopub_too() -> bool:
+        client.kernel_info(reply=True, timeout=5)
+        # the request's busy/idle status on iopub proves our subscription is live: output
+        # published before it is set up would be lost (ZeroMQ's slow joiner)
+        client.get_iopub_msg(timeout=1)
+        return True
+
     eventually(
-        lambda: client.kernel_info(reply=True, timeout=5),
+        answered_on_iopub_too,
         timeout=timeout,
         interval=0,
         retry_on=(queue.Empty, TimeoutError),
-        message="the kernel to answer kernel_info",
+        message="the kernel to answer kernel_info on shell and iopub",
     )
